@@ -1,0 +1,265 @@
+/* Private declarations shared by the files of drivers/. One section per file, under the
+ * file's name; names start with the file's prefix (canary_, world_, runner_, ...). */
+#ifndef FTFUZZ_INTERNAL_H
+#define FTFUZZ_INTERNAL_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "ftfuzz.h"
+
+#if !defined(Py_GIL_DISABLED)
+#error "ftfuzz needs a free-threaded CPython (configure --disable-gil)"
+#endif
+
+#define FTF_MAX_THREADS 8
+#define FTF_MIN_THREADS 2
+#define FTF_MAX_OPS 64
+#define FTF_PINNED 4        /* canaries c0..c3, referenced by the drivers all input long */
+#define FTF_MAX_CANARIES 256 /* pinned + at most one fresh canary per op */
+#define FTF_REPEAT 16       /* iterations of an op whose repeat bit is set */
+
+/* ---- schedule.c ---------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t thread; /* < nthreads */
+    uint8_t code;   /* index into the target's op table */
+    uint8_t arg;    /* operand fields, see ftf_arg_* */
+    uint8_t delay;  /* what the thread does before the op, see ftf_delay_t */
+} ftf_op_t;
+
+struct ftf_program {
+    ftf_target_t target;
+    int nthreads;
+    int nops;
+    ftf_op_t ops[FTF_MAX_OPS]; /* program order; ops[i].thread runs it */
+};
+
+/* Operand fields of ftf_op_t.arg; an op uses only the fields its descriptor names. */
+static inline int ftf_arg_obj(uint8_t arg) { return arg & 3; }
+static inline int ftf_arg_attr(uint8_t arg) { return (arg >> 2) & 3; }
+static inline int ftf_arg_value(uint8_t arg) { return (arg >> 4) & 7; } /* <4 pinned, else fresh */
+static inline int ftf_arg_repeat(uint8_t arg) { return (arg & 0x80) ? FTF_REPEAT : 1; }
+
+typedef enum {
+    FTF_DELAY_NONE,  /* run the op at once */
+    FTF_DELAY_SPIN,  /* busy-wait 2^e pause iterations, e = delay >> 2 (0..15); stays attached */
+    FTF_DELAY_YIELD, /* sched_yield() once: lets another thread on this core run */
+    FTF_DELAY_SLEEP, /* sleep e microseconds, e = delay >> 2 (0..63) */
+} ftf_delay_t;
+
+/* One op as "name operands delay", the way ftf_program_print writes it. */
+void schedule_format_op(const ftf_program_t *p, int i, char *buf, size_t len);
+
+/* ---- targets.c: the op tables ------------------------------------------------------ */
+
+typedef struct ftf_run ftf_run_t;
+typedef struct ftf_op_desc ftf_op_desc_t;
+
+/* Which objects an op's obj/attr fields index. */
+typedef enum {
+    FTF_POOL_NONE,
+    FTF_POOL_SLOTS,   /* obj0, obj1: instances of Slots (__slots__ a, b) */
+    FTF_POOL_MEMBERS, /* obj0, obj1: instances of the C type Members (obj, objex) */
+    FTF_POOL_CLASS,   /* obj0, obj1: instances of A/B/C (same __slots__ a, b) */
+    FTF_POOL_GLOBALS, /* names G0 G1 (globals), B0 (builtins), S0 (both: shadowed) */
+    FTF_POOL_COUNT
+} ftf_pool_t;
+
+enum {
+    FTF_USES_OBJ = 1,    /* obj field: which instance of the pool */
+    FTF_USES_ATTR = 2,   /* attr field: which attribute (or global name) */
+    FTF_USES_VALUE = 4,  /* value field: pinned canary c0..c3 or a fresh one */
+    FTF_USES_REPEAT = 8, /* repeat bit: the op loops FTF_REPEAT times */
+    FTF_USES_CLASS = 16, /* attr field names a class of the class pool (A, B, C) */
+};
+
+typedef void (*ftf_op_fn)(ftf_run_t *run, const ftf_op_desc_t *desc, const ftf_op_t *op);
+
+struct ftf_op_desc {
+    const char *name; /* "slots.store-bytecode": unique across all targets */
+    ftf_op_fn fn;
+    ftf_pool_t pool;
+    unsigned uses; /* FTF_USES_* */
+    int variant;   /* per-fn meaning: the attribute path of ops_attr.c */
+};
+
+typedef struct {
+    const ftf_op_desc_t *const *ops;
+    int nops;
+} ftf_table_t;
+
+#define FTF_POOL_OBJS 2 /* instances per pool: obj0, obj1 */
+#define FTF_CLASSES 3   /* A, B, C: layout-compatible classes of the class pool */
+
+const ftf_table_t *targets_table(ftf_target_t target);
+int targets_nattrs(ftf_pool_t pool);
+const char *targets_attr_name(ftf_pool_t pool, int i);
+const char *targets_class_name(int i);
+/* Finds an op by name in the target's table; -1 if it is not there. */
+int targets_find_op(ftf_target_t target, const char *name);
+
+/* ---- world.c: the Python objects the ops race on --------------------------------- */
+
+typedef struct {
+    char name[40];      /* "slots obj0.a", "globals G0", "A.k" */
+    PyObject **cell;    /* where the reference lives (slot memory) or NULL for dicts */
+    PyObject *dict;     /* the dict holding it under key (when cell is NULL) */
+    PyObject *key;
+} ftf_holder_t;
+
+typedef struct {
+    /* made once per process */
+    PyObject *ns;             /* module namespace of the attribute functions */
+    PyObject *gns, *bns;      /* globals and builtins of the LOAD_GLOBAL functions */
+    PyObject *slots_type, *members_type;
+    PyObject *classes[FTF_CLASSES]; /* A, B, C */
+    PyObject *attr_names[FTF_POOL_COUNT][4];
+    int nattrs[FTF_POOL_COUNT];
+    Py_ssize_t offsets[FTF_POOL_COUNT][4]; /* slot offsets of the attribute pools */
+    PyMemberDef *memberdefs[FTF_POOL_COUNT][4]; /* what PyMember_GetOne/SetOne are given */
+    PyObject *churn_keys[FTF_REPEAT];
+    PyObject *store_fn[FTF_POOL_COUNT][4], *load_fn[FTF_POOL_COUNT][4], *delete_fn[FTF_POOL_COUNT][4];
+    PyObject *load_class_attr_fn; /* o.k through bytecode */
+    PyObject *key_k, *key_class;
+    /* made again for every input */
+    PyObject *objs[FTF_POOL_COUNT][FTF_POOL_OBJS];
+} ftf_world_t;
+
+int world_init(ftf_world_t *w);
+/* Fresh instances and initial bindings, values taken from run's pinned canaries. */
+void world_setup(ftf_world_t *w, ftf_run_t *run);
+/* Drops every reference the world holds to this input's values. */
+void world_teardown(ftf_world_t *w);
+/* Every place that can hold a value; returns the count written (at most cap). */
+int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap);
+/* The slot or member cell that points at v, or NULL. Reads pointers only: safe to call
+ * from a dealloc while other threads run. */
+const char *world_find_cell(ftf_world_t *w, PyObject *v);
+
+/* ---- canary.c: values that report their own death -------------------------------- */
+
+typedef struct {
+    PyObject *all[FTF_MAX_CANARIES];
+    atomic_int count;
+} ftf_canaries_t;
+
+/* A new canary with one reference, owned by the caller. A pinned one's reference is the
+ * drivers' own (run->pinned), kept until teardown, so its death before then is an
+ * over-release. */
+PyObject *canary_new(ftf_run_t *run, bool pinned);
+/* Checks a value an op observed at `where`: NULL and None pass, a live canary of this
+ * run passes, anything else is a finding. */
+void canary_check_observed(ftf_run_t *run, PyObject *v, const char *where);
+int canary_id(PyObject *v);         /* -1 if v is not a canary */
+bool canary_is_alive(PyObject *v);
+bool canary_is_pinned(PyObject *v);
+void canary_describe_death(PyObject *v, char *buf, size_t len);
+/* Frees the memory of every canary of the run; all must be dead. */
+void canary_release_all(ftf_run_t *run);
+int canary_type_ready(void);
+
+/* ---- oracle.c: the audit after each input and the LOAD_GLOBAL history ------------ */
+
+void oracle_record_binding(ftf_run_t *run, int name, PyObject *v);
+void oracle_check_global(ftf_run_t *run, int name, PyObject *v, const char *where);
+/* At quiescence: each live canary's refcount equals its holders (+1 if pinned). */
+void oracle_audit(ftf_run_t *run);
+/* After teardown: every canary must be dead, or a reference leaked. */
+void oracle_check_all_dead(ftf_run_t *run);
+
+/* ---- runner.c: one program, several threads ------------------------------------- */
+
+/* Where a thread is: the op being run. tid -1 is the driving thread (setup, audit). */
+typedef struct {
+    int tid;
+    int op; /* index into program ops, -1 between ops */
+} ftf_pos_t;
+
+extern _Thread_local ftf_pos_t ftf_here;
+
+/* A scheduling strategy: what happens around each op. Free mode is one; a serialized
+ * scheduler is another, plugging in without touching the ops. */
+typedef struct {
+    const char *name;
+    void (*before_op)(ftf_run_t *run, int tid, const ftf_op_t *op);
+    void (*thread_done)(ftf_run_t *run, int tid);
+} ftf_sched_t;
+
+extern const ftf_sched_t sched_free;
+
+struct ftf_run {
+    const ftf_program_t *prog;
+    const ftf_table_t *table;
+    const ftf_sched_t *sched;
+    ftf_world_t *world;
+    ftf_canaries_t canaries;
+    PyObject *pinned[FTF_PINNED];
+    _Atomic uint64_t bound[4][FTF_MAX_CANARIES / 64]; /* per global name: canary ids ever bound */
+    atomic_bool tearing_down;
+    /* barrier ops: a thread waits until every other thread is at a barrier or done */
+    atomic_int barrier_arrived, threads_done, barrier_gen;
+};
+
+/* The value an op stores: a pinned canary or a new one (a new reference either way). */
+PyObject *runner_value(ftf_run_t *run, const ftf_op_t *op);
+/* Holds the op's thread at a barrier; the caller is attached. */
+void runner_barrier(ftf_run_t *run);
+/* Clears the current exception when it is one of `expected` (the reason the op may
+ * raise it is the caller's comment); any other exception is a finding. */
+void runner_expect_error(ftf_run_t *run, const char *where, PyObject *expected,
+                         PyObject *also_expected);
+void runner_require(ftf_run_t *run, int ok, const char *what);
+
+/* ---- runtime.c: the interpreter and the parked workers -------------------------- */
+
+ftf_world_t *runtime_world(void);
+/* Runs fn(run, tid) on workers 0..n-1, released together; returns when all are done. */
+void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
+int64_t runtime_now_ns(void);
+
+/* ---- watchdog.c ----------------------------------------------------------------- */
+
+void watchdog_start(void);
+void watchdog_op_begin(int tid, int op);
+void watchdog_op_end(int tid);
+int watchdog_bound_ms(void);
+
+/* ---- report.c ------------------------------------------------------------------- */
+
+/* Prints the finding, the program and how to replay it, then aborts. Only the first
+ * finding of a process is printed; a second finder waits for the abort. */
+_Noreturn void report_finding(const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The watchdog's finding: `tid` has been in `op` for `ms`; prints every worker's stack. */
+_Noreturn void report_stuck(int tid, int op, int64_t ms);
+void report_install_hooks(void);
+void report_set_run(const ftf_run_t *run);
+void report_register_thread(int tid, pthread_t thread);
+
+/* ---- ops_*.c -------------------------------------------------------------------- */
+
+void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_barrier(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_set_class(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_class_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+
+/* Attribute paths (ftf_op_desc_t.variant of ops_attr): action * 4 + path. */
+enum { FTF_ACT_STORE, FTF_ACT_LOAD, FTF_ACT_DELETE };
+enum { FTF_PATH_BYTECODE, FTF_PATH_ATTR, FTF_PATH_DESCR, FTF_PATH_MEMBER };
+/* Variants of ops_globals. */
+enum { GLOBALS_LOAD, GLOBALS_STORE, GLOBALS_DELETE, BUILTINS_STORE, BUILTINS_DELETE, GLOBALS_CHURN };
+/* Variants of ops_selftest: each breaks one oracle rule on purpose. */
+enum {
+    SELFTEST_OVER_RELEASE, /* one Py_DECREF too many on a pinned canary */
+    SELFTEST_READ_FREED,   /* loads a slot's pointer, lets the value die, then uses it */
+    SELFTEST_LEAK,         /* one Py_INCREF never given back */
+    SELFTEST_STALL,        /* blocks past the watchdog's bound */
+};
+
+#endif

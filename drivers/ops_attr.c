@@ -1,0 +1,102 @@
+/* Slot and member operations: store, load and delete through every path that reaches
+ * the code under test (STORE_ATTR_SLOT/LOAD_ATTR_SLOT from bytecode, the generic
+ * attribute protocol, the member descriptor, PyMember_SetOne/GetOne). The same ops
+ * serve the slots, members and class pools: only the objects differ. */
+#include "internal.h"
+
+static PyObject *call(PyObject *fn, PyObject *a, PyObject *b, PyObject *c)
+{
+    PyObject *args[3] = {a, b, c};
+    size_t n = c ? 3 : b ? 2 : 1;
+    return PyObject_Vectorcall(fn, args, n, NULL);
+}
+
+static void check_list(ftf_run_t *run, PyObject *list, const char *where)
+{
+    runner_require(run, list && PyList_CheckExact(list), "a load function returns a list");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        canary_check_observed(run, PyList_GET_ITEM(list, i), where);
+    }
+}
+
+/* Calls the member descriptor of o's current type; its class may change under a
+ * class.set-class op between the lookup and the call. */
+static PyObject *descr_call(PyObject *o, PyObject *name, int act, PyObject *v, int *status)
+{
+    PyObject *type = (PyObject *)Py_TYPE(o);
+    PyObject *d = PyObject_GetAttr(type, name);
+    PyObject *res = NULL;
+    *status = -1;
+    if (d) {
+        if (act == FTF_ACT_LOAD) {
+            res = Py_TYPE(d)->tp_descr_get(d, o, type);
+            *status = res ? 0 : -1;
+        }
+        else {
+            *status = Py_TYPE(d)->tp_descr_set(d, o, act == FTF_ACT_STORE ? v : NULL);
+        }
+        Py_DECREF(d);
+    }
+    return res;
+}
+
+void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    ftf_world_t *w = run->world;
+    int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+    int attr = ftf_arg_attr(op->arg) % w->nattrs[d->pool];
+    int repeat = ftf_arg_repeat(op->arg);
+    int act = d->variant / 4, path = d->variant % 4;
+    PyObject *o = w->objs[d->pool][obj];
+    PyObject *name = w->attr_names[d->pool][attr];
+    PyMemberDef *def = w->memberdefs[d->pool][attr];
+    PyObject *v = act == FTF_ACT_STORE ? runner_value(run, op) : NULL;
+    PyObject *nrep = PyLong_FromLong(repeat); /* a small int: immortal, no allocation */
+    char where[48];
+    snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj, targets_attr_name(d->pool, attr));
+    int status = 0;
+
+    if (path == FTF_PATH_BYTECODE) {
+        PyObject *res = act == FTF_ACT_STORE ? call(w->store_fn[d->pool][attr], o, v, nrep)
+                        : act == FTF_ACT_LOAD ? call(w->load_fn[d->pool][attr], o, nrep, NULL)
+                                              : call(w->delete_fn[d->pool][attr], o, NULL, NULL);
+        if (res && act == FTF_ACT_LOAD) {
+            check_list(run, res, where);
+        }
+        status = res ? 0 : -1;
+        Py_XDECREF(res);
+    }
+    else {
+        for (int i = 0; i < repeat && status == 0; i++) {
+            PyObject *got = NULL;
+            switch (path * 3 + act) {
+            case FTF_PATH_ATTR * 3 + FTF_ACT_STORE: status = PyObject_SetAttr(o, name, v); break;
+            case FTF_PATH_ATTR * 3 + FTF_ACT_LOAD: got = PyObject_GetAttr(o, name); break;
+            case FTF_PATH_ATTR * 3 + FTF_ACT_DELETE: status = PyObject_DelAttr(o, name); break;
+            case FTF_PATH_MEMBER * 3 + FTF_ACT_STORE: status = PyMember_SetOne((char *)o, def, v); break;
+            case FTF_PATH_MEMBER * 3 + FTF_ACT_LOAD: got = PyMember_GetOne((const char *)o, def); break;
+            case FTF_PATH_MEMBER * 3 + FTF_ACT_DELETE: status = PyMember_SetOne((char *)o, def, NULL); break;
+            default: got = descr_call(o, name, act, v, &status); break;
+            }
+            if (act == FTF_ACT_LOAD) {
+                status = got ? 0 : -1;
+                canary_check_observed(run, got, where);
+                Py_XDECREF(got);
+            }
+        }
+    }
+    if (status < 0) {
+        /* An empty __slots__ slot or Py_T_OBJECT_EX member raises AttributeError on load
+         * and delete; in the class pool a descriptor of the old class refuses an object
+         * whose __class__ changed after the lookup (TypeError). */
+        runner_expect_error(run, where, PyExc_AttributeError,
+                            d->pool == FTF_POOL_CLASS ? PyExc_TypeError : NULL);
+    }
+    Py_XDECREF(v);
+}
+
+void ops_barrier(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    (void)d, (void)op;
+    runner_barrier(run);
+}

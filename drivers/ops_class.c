@@ -1,0 +1,49 @@
+/* __class__ reassignment among layout-compatible classes, and class attribute changes,
+ * racing the slot ops of the class pool (ops_attr.c). Reassignment invalidates the
+ * type-version guards in front of LOAD_ATTR_SLOT/STORE_ATTR_SLOT; in 3.13 it stops the
+ * world. */
+#include "internal.h"
+
+void ops_set_class(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    ftf_world_t *w = run->world;
+    int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+    PyObject *cls = w->classes[ftf_arg_attr(op->arg) % FTF_CLASSES];
+    char where[48];
+    snprintf(where, sizeof(where), "%s obj%d", d->name, obj);
+    /* A, B and C have the same __slots__, so the assignment itself must always succeed. */
+    runner_require(run, PyObject_SetAttr(w->objs[FTF_POOL_CLASS][obj], w->key_class, cls) == 0,
+                   where);
+}
+
+void ops_class_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    ftf_world_t *w = run->world;
+    int c = ftf_arg_attr(op->arg) % FTF_CLASSES;
+    int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+    char where[48];
+    int status;
+    if (d->variant == FTF_ACT_LOAD) {
+        snprintf(where, sizeof(where), "%s obj%d.k", d->name, obj);
+        PyObject *nrep = PyLong_FromLong(ftf_arg_repeat(op->arg));
+        PyObject *args[2] = {w->objs[FTF_POOL_CLASS][obj], nrep};
+        PyObject *res = PyObject_Vectorcall(w->load_class_attr_fn, args, 2, NULL);
+        if (res) {
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
+                canary_check_observed(run, PyList_GET_ITEM(res, i), where);
+            }
+        }
+        status = res ? 0 : -1;
+        Py_XDECREF(res);
+    }
+    else {
+        snprintf(where, sizeof(where), "%s %s.k", d->name, targets_class_name(c));
+        PyObject *v = d->variant == FTF_ACT_STORE ? runner_value(run, op) : NULL;
+        status = PyObject_SetAttr(w->classes[c], w->key_k, v);
+        Py_XDECREF(v);
+    }
+    if (status < 0) {
+        /* C has no k, and class.delete-k removes it from A or B. */
+        runner_expect_error(run, where, PyExc_AttributeError, NULL);
+    }
+}

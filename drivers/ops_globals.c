@@ -1,0 +1,62 @@
+/* LOAD_GLOBAL in hot functions against changes to their globals and builtins dicts:
+ * rebinding, inserting and deleting keys (which bumps the dict's keys version that
+ * LOAD_GLOBAL_MODULE/BUILTIN guard on), and shadowing a builtin with a global. */
+#include "internal.h"
+
+static void load(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op, int name)
+{
+    PyObject *nrep = PyLong_FromLong(ftf_arg_repeat(op->arg));
+    PyObject *res = PyObject_Vectorcall(run->world->load_fn[FTF_POOL_GLOBALS][name], &nrep, 1, NULL);
+    char where[48];
+    snprintf(where, sizeof(where), "%s %s", d->name, targets_attr_name(FTF_POOL_GLOBALS, name));
+    if (!res) {
+        /* The name was deleted from both dicts. */
+        runner_expect_error(run, where, PyExc_NameError, NULL);
+        return;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
+        oracle_check_global(run, name, PyList_GET_ITEM(res, i), where);
+    }
+    Py_DECREF(res);
+}
+
+void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    ftf_world_t *w = run->world;
+    int name = ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_GLOBALS];
+    PyObject *key = w->attr_names[FTF_POOL_GLOBALS][name];
+    PyObject *dict = d->variant == BUILTINS_STORE || d->variant == BUILTINS_DELETE ? w->bns : w->gns;
+    char where[48];
+    snprintf(where, sizeof(where), "%s %s", d->name, targets_attr_name(FTF_POOL_GLOBALS, name));
+    switch (d->variant) {
+    case GLOBALS_LOAD:
+        load(run, d, op, name);
+        break;
+    case GLOBALS_STORE:
+    case BUILTINS_STORE: {
+        PyObject *v = runner_value(run, op);
+        oracle_record_binding(run, name, v);
+        runner_require(run, PyDict_SetItem(dict, key, v) == 0, where);
+        Py_DECREF(v);
+        break;
+    }
+    case GLOBALS_DELETE:
+    case BUILTINS_DELETE:
+        if (PyDict_DelItem(dict, key) < 0) {
+            /* Already deleted, or never bound in this dict. */
+            runner_expect_error(run, where, PyExc_KeyError, NULL);
+        }
+        break;
+    case GLOBALS_CHURN:
+        for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
+            runner_require(run, PyDict_SetItem(w->gns, w->churn_keys[i], Py_None) == 0, where);
+        }
+        for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
+            if (PyDict_DelItem(w->gns, w->churn_keys[i]) < 0) {
+                /* Another thread's churn deleted it first. */
+                runner_expect_error(run, where, PyExc_KeyError, NULL);
+            }
+        }
+        break;
+    }
+}

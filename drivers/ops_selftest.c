@@ -1,0 +1,47 @@
+/* Ops that break the oracles' rules on purpose, so the tests can prove every oracle
+ * able to fail. Only the selftest target reaches them. */
+#include <time.h>
+
+#include "internal.h"
+
+void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    ftf_world_t *w = run->world;
+    PyObject *pinned = run->pinned[ftf_arg_value(op->arg) % FTF_PINNED];
+    switch (d->variant) {
+    case SELFTEST_OVER_RELEASE:
+        Py_DECREF(pinned);
+        break;
+    case SELFTEST_LEAK:
+        Py_INCREF(pinned);
+        break;
+    case SELFTEST_READ_FREED: {
+        int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+        int attr = ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS];
+        PyObject *o = w->objs[FTF_POOL_SLOTS][obj];
+        PyObject *name = w->attr_names[FTF_POOL_SLOTS][attr];
+        PyObject *fresh = canary_new(run, false);
+        runner_require(run, PyObject_SetAttr(o, name, fresh) == 0, d->name);
+        Py_DECREF(fresh);
+        /* A reader that loads the slot with no reference taken, loses the race to a
+         * writer that empties the slot, and then increfs what it loaded. */
+        PyObject *loaded = *(PyObject **)((char *)o + w->offsets[FTF_POOL_SLOTS][attr]);
+        runner_require(run, PyObject_DelAttr(o, name) == 0, d->name);
+        Py_INCREF(loaded);
+        char where[48];
+        snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj,
+                 targets_attr_name(FTF_POOL_SLOTS, attr));
+        canary_check_observed(run, loaded, where);
+        break;
+    }
+    case SELFTEST_STALL: {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+        Py_BEGIN_ALLOW_THREADS
+        for (int i = 0; i < watchdog_bound_ms() * 10; i++) {
+            nanosleep(&ts, NULL);
+        }
+        Py_END_ALLOW_THREADS
+        break;
+    }
+    }
+}

@@ -1,0 +1,170 @@
+/* The embedded interpreter and the worker threads, started once per process.
+ *
+ * Workers and their thread states live for the whole process: creating threads per
+ * input would dominate the cost of an input and churn thread-state memory. Parked
+ * workers are detached, so a stop-the-world request never waits for an idle thread. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef FTF_DEFAULT_PYTHONHOME
+#error "build with -DFTF_DEFAULT_PYTHONHOME=\"<prefix of the CPython build>\""
+#endif
+
+static ftf_world_t world;
+
+static struct {
+    pthread_t threads[FTF_MAX_THREADS];
+    pthread_mutex_t lock;
+    pthread_cond_t wake, done;
+    unsigned generation; /* bumped to hand out a run */
+    int nactive, ndone;
+    bool stopping;
+    ftf_run_t *run;
+    void (*fn)(ftf_run_t *, int);
+    atomic_int at_gate;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .wake = PTHREAD_COND_INITIALIZER,
+          .done = PTHREAD_COND_INITIALIZER};
+
+int64_t runtime_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+ftf_world_t *runtime_world(void) { return &world; }
+
+static void *worker_main(void *arg)
+{
+    int tid = (int)(intptr_t)arg;
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyThreadState *ts = PyEval_SaveThread();
+    report_register_thread(tid, pthread_self());
+    unsigned seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&pool.lock);
+        while (pool.generation == seen && !pool.stopping) {
+            pthread_cond_wait(&pool.wake, &pool.lock);
+        }
+        seen = pool.generation;
+        bool stop = pool.stopping, active = tid < pool.nactive;
+        pthread_mutex_unlock(&pool.lock);
+        if (stop) {
+            break;
+        }
+        if (!active) {
+            continue;
+        }
+        /* Released together: nobody attaches before every worker of the run is awake. */
+        atomic_fetch_add(&pool.at_gate, 1);
+        while (atomic_load(&pool.at_gate) < pool.nactive) {
+            sched_yield();
+        }
+        PyEval_RestoreThread(ts);
+        pool.fn(pool.run, tid);
+        ts = PyEval_SaveThread();
+        pthread_mutex_lock(&pool.lock);
+        if (++pool.ndone == pool.nactive) {
+            pthread_cond_signal(&pool.done);
+        }
+        pthread_mutex_unlock(&pool.lock);
+    }
+    PyEval_RestoreThread(ts);
+    PyGILState_Release(g);
+    return NULL;
+}
+
+void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int))
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.run = run;
+    pool.fn = fn;
+    pool.nactive = n;
+    pool.ndone = 0;
+    atomic_store(&pool.at_gate, 0);
+    pool.generation++;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&pool.lock);
+    while (pool.ndone < pool.nactive) {
+        pthread_cond_wait(&pool.done, &pool.lock);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    Py_END_ALLOW_THREADS
+}
+
+/* At a normal exit, between inputs: workers delete their thread states and are joined.
+ * An exit in the middle of a run (a finding aborts instead) leaves them be. */
+static void stop_workers(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool idle = pool.ndone == pool.nactive;
+    pool.stopping = idle;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    if (!idle) {
+        return;
+    }
+    for (int i = 0; i < FTF_MAX_THREADS; i++) {
+        pthread_join(pool.threads[i], NULL);
+    }
+}
+
+static void start_interpreter(void)
+{
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.install_signal_handlers = 0; /* the fuzzing engine owns the signals */
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    /* A fixed hash seed gives every run the same dict and set layouts. */
+    config.use_hash_seed = 1;
+    config.hash_seed = 0;
+    const char *home = getenv("FTFUZZ_PYTHONHOME");
+    home = home && *home ? home : FTF_DEFAULT_PYTHONHOME;
+    PyStatus st = PyConfig_SetBytesString(&config, &config.home, home);
+    if (!PyStatus_Exception(st)) {
+        st = Py_InitializeFromConfig(&config);
+    }
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        fprintf(stderr, "ftfuzz: cannot start CPython with home %s: %s\n"
+                        "ftfuzz: set FTFUZZ_PYTHONHOME to the prefix of the free-threaded build "
+                        "(scripts/build-cpython prints it)\n",
+                home, st.err_msg ? st.err_msg : "unknown error");
+        abort();
+    }
+    if (world_init(&world)) {
+        PyErr_Print();
+        fprintf(stderr, "ftfuzz: cannot create the objects the ops race on\n");
+        abort();
+    }
+    PyEval_SaveThread();
+}
+
+static void init_once(void)
+{
+    report_install_hooks();
+    start_interpreter();
+    for (int i = 0; i < FTF_MAX_THREADS; i++) {
+        if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i)) {
+            fprintf(stderr, "ftfuzz: cannot create worker thread %d\n", i);
+            abort();
+        }
+    }
+    watchdog_start();
+    atexit(stop_workers);
+}
+
+void ftf_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+}

@@ -1,0 +1,379 @@
+/* Schedules: fuzz bytes <-> program <-> readable text.
+ *
+ * Binary format 1 (what the fuzzer mutates):
+ *
+ *   byte 0        threads = 2 + byte % 7                      (absent: 2 threads)
+ *   then up to 64 ops of 4 bytes each, in program order       (a short last op is
+ *                                                              zero-padded; more are ignored)
+ *     byte 0      thread  = byte % threads
+ *     byte 1      op      = byte % ops in the target's table  (targets.c; 0 is barrier)
+ *     byte 2      operand: bits 0-1 object, bits 2-3 attribute (or class, or global name),
+ *                          bits 4-6 value (0-3 pinned canary c0..c3, 4-7 a fresh canary),
+ *                          bit 7 repeat the op 16 times
+ *     byte 3      delay before the op: bits 0-1 kind (none, spin, yield, sleep),
+ *                          bits 2-7 amount (spin 2^(amount % 16) pauses, sleep amount us)
+ *
+ * Every byte string decodes, so the mutator never wastes an input. There is no version
+ * byte: it would be the byte the mutator changes to no effect most often. Instead the
+ * readable form names the format ("format 1"), the corpus keeps that text beside the
+ * bytes, and a test recompiles the text and compares: a format change fails the test
+ * until scripts/compile-corpus rewrites the bytes.
+ *
+ * Readable form, one directive a line, '#' starts a comment:
+ *
+ *   format 1
+ *   target slots
+ *   threads 2
+ *   t0 slots.store-member obj0.a new x16 spin=64
+ *   t1 slots.load-bytecode obj0.a yield
+ *   t1 barrier
+ *
+ * Op lines are in program order; operands an op does not use are not printed and may
+ * not be given. Printing normalises: bits that do not matter print as nothing, so
+ * text -> bytes -> text is the identity.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define FORMAT_VERSION 1
+
+ftf_program_t *ftf_program_decode(ftf_target_t target, const uint8_t *data, size_t size)
+{
+    ftf_program_t *p = calloc(1, sizeof(*p));
+    const ftf_table_t *t = targets_table(target);
+    p->target = target;
+    p->nthreads = FTF_MIN_THREADS + (size ? data[0] % (FTF_MAX_THREADS - FTF_MIN_THREADS + 1) : 0);
+    size_t body = size ? size - 1 : 0;
+    size_t nops = (body + 3) / 4;
+    if (nops > FTF_MAX_OPS) {
+        nops = FTF_MAX_OPS;
+    }
+    for (size_t i = 0; i < nops; i++) {
+        uint8_t b[4] = {0, 0, 0, 0};
+        for (size_t k = 0; k < 4 && 1 + 4 * i + k < size; k++) {
+            b[k] = data[1 + 4 * i + k];
+        }
+        p->ops[i] = (ftf_op_t){(uint8_t)(b[0] % p->nthreads), (uint8_t)(b[1] % t->nops), b[2], b[3]};
+    }
+    p->nops = (int)nops;
+    return p;
+}
+
+size_t ftf_program_encode(const ftf_program_t *p, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap < 1) {
+        return 0;
+    }
+    out[n++] = (uint8_t)(p->nthreads - FTF_MIN_THREADS);
+    for (int i = 0; i < p->nops && n + 4 <= cap; i++) {
+        out[n++] = p->ops[i].thread;
+        out[n++] = p->ops[i].code;
+        out[n++] = p->ops[i].arg;
+        out[n++] = p->ops[i].delay;
+    }
+    return n;
+}
+
+ftf_target_t ftf_program_target(const ftf_program_t *p) { return p->target; }
+void ftf_program_free(ftf_program_t *p) { free(p); }
+
+/* ---- printing ----------------------------------------------------------------------- */
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used >= len) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+void schedule_format_op(const ftf_program_t *p, int i, char *buf, size_t len)
+{
+    const ftf_op_t *op = &p->ops[i];
+    const ftf_op_desc_t *d = targets_table(p->target)->ops[op->code];
+    buf[0] = '\0';
+    append(buf, len, "%s", d->name);
+    if (d->uses & FTF_USES_OBJ) {
+        append(buf, len, " obj%d", ftf_arg_obj(op->arg) % FTF_POOL_OBJS);
+        if (d->uses & FTF_USES_ATTR) {
+            append(buf, len, ".%s",
+                   targets_attr_name(d->pool, ftf_arg_attr(op->arg) % targets_nattrs(d->pool)));
+        }
+    }
+    else if (d->uses & FTF_USES_ATTR) {
+        append(buf, len, " %s",
+               targets_attr_name(d->pool, ftf_arg_attr(op->arg) % targets_nattrs(d->pool)));
+    }
+    if (d->uses & FTF_USES_CLASS) {
+        append(buf, len, " %s", targets_class_name(ftf_arg_attr(op->arg) % FTF_CLASSES));
+    }
+    if (d->uses & FTF_USES_VALUE) {
+        int v = ftf_arg_value(op->arg);
+        if (v < FTF_PINNED) {
+            append(buf, len, " c%d", v);
+        }
+        else {
+            append(buf, len, " new");
+        }
+    }
+    if ((d->uses & FTF_USES_REPEAT) && ftf_arg_repeat(op->arg) > 1) {
+        append(buf, len, " x%d", FTF_REPEAT);
+    }
+    switch ((ftf_delay_t)(op->delay & 3)) {
+    case FTF_DELAY_NONE:
+        break;
+    case FTF_DELAY_SPIN:
+        append(buf, len, " spin=%u", 1u << ((op->delay >> 2) & 15));
+        break;
+    case FTF_DELAY_YIELD:
+        append(buf, len, " yield");
+        break;
+    case FTF_DELAY_SLEEP:
+        append(buf, len, " sleep=%dus", op->delay >> 2);
+        break;
+    }
+}
+
+void ftf_program_print(const ftf_program_t *p, FILE *out)
+{
+    fprintf(out, "format %d\ntarget %s\nthreads %d\n", FORMAT_VERSION,
+            ftf_target_name(p->target), p->nthreads);
+    for (int i = 0; i < p->nops; i++) {
+        char line[160];
+        schedule_format_op(p, i, line, sizeof(line));
+        fprintf(out, "t%d %-44s # op %d\n", p->ops[i].thread, line, i);
+    }
+}
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+typedef struct {
+    char *err;
+    size_t errlen;
+    int line;
+} parse_t;
+
+static int fail(parse_t *ps, const char *fmt, ...)
+{
+    int n = snprintf(ps->err, ps->errlen, "line %d: ", ps->line);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < ps->errlen) {
+        vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
+    }
+    va_end(ap);
+    return -1;
+}
+
+/* Index of an attribute name in the pool, or of a class name when pool is NONE. */
+static int lookup(ftf_pool_t pool, const char *name, int *out)
+{
+    int n = pool == FTF_POOL_NONE ? FTF_CLASSES : targets_nattrs(pool);
+    for (int i = 0; i < n; i++) {
+        const char *s = pool == FTF_POOL_NONE ? targets_class_name(i) : targets_attr_name(pool, i);
+        if (strcmp(s, name) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Sets one operand from a token; the op's descriptor says which fields exist. */
+static int parse_operand(parse_t *ps, const ftf_op_desc_t *d, const char *tok, ftf_op_t *op)
+{
+    unsigned v;
+    int idx;
+    char rest[32];
+    if (sscanf(tok, "obj%u%31s", &v, rest) >= 1 && v < FTF_POOL_OBJS) {
+        if (!(d->uses & FTF_USES_OBJ)) {
+            return fail(ps, "%s takes no object", d->name);
+        }
+        op->arg |= (uint8_t)v;
+        const char *dot = strchr(tok, '.');
+        if (dot) {
+            if (!(d->uses & FTF_USES_ATTR) ||
+                lookup(d->pool, dot + 1, &idx)) {
+                return fail(ps, "%s has no attribute '%s'", d->name, dot + 1);
+            }
+            op->arg |= (uint8_t)(idx << 2);
+        }
+        else if (d->uses & FTF_USES_ATTR) {
+            return fail(ps, "%s needs objN.attribute, not '%s'", d->name, tok);
+        }
+        return 0;
+    }
+    if ((d->uses & FTF_USES_ATTR) && !(d->uses & FTF_USES_OBJ) &&
+        !lookup(d->pool, tok, &idx)) {
+        op->arg |= (uint8_t)(idx << 2);
+        return 0;
+    }
+    if ((d->uses & FTF_USES_CLASS) && !lookup(FTF_POOL_NONE, tok, &idx)) {
+        op->arg |= (uint8_t)(idx << 2);
+        return 0;
+    }
+    if ((d->uses & FTF_USES_VALUE) && strcmp(tok, "new") == 0) {
+        op->arg |= 4 << 4;
+        return 0;
+    }
+    if ((d->uses & FTF_USES_VALUE) && sscanf(tok, "c%u%31s", &v, rest) == 1 && v < FTF_PINNED) {
+        op->arg |= (uint8_t)(v << 4);
+        return 0;
+    }
+    if ((d->uses & FTF_USES_REPEAT) && strcmp(tok, "x16") == 0) {
+        op->arg |= 0x80;
+        return 0;
+    }
+    if (sscanf(tok, "spin=%u%31s", &v, rest) == 1) {
+        for (unsigned e = 0; e < 16; e++) {
+            if (v == 1u << e) {
+                op->delay = (uint8_t)(FTF_DELAY_SPIN | e << 2);
+                return 0;
+            }
+        }
+        return fail(ps, "spin=%u: the count must be a power of two up to 32768", v);
+    }
+    if (strcmp(tok, "yield") == 0) {
+        op->delay = FTF_DELAY_YIELD;
+        return 0;
+    }
+    if (sscanf(tok, "sleep=%uus%31s", &v, rest) == 1) {
+        if (v > 63) {
+            return fail(ps, "sleep=%uus: at most 63us", v);
+        }
+        op->delay = (uint8_t)(FTF_DELAY_SLEEP | v << 2);
+        return 0;
+    }
+    return fail(ps, "'%s' is not an operand of %s", tok, d->name);
+}
+
+static int parse_op(parse_t *ps, ftf_program_t *p, unsigned tid, char *rest)
+{
+    char *save = NULL;
+    char *name = strtok_r(rest, " \t", &save);
+    if (!name) {
+        return fail(ps, "t%u: missing op name", tid);
+    }
+    int code = targets_find_op(p->target, name);
+    if (code < 0) {
+        for (int t = 0; t < FTF_TARGET_COUNT; t++) {
+            if (targets_find_op(t, name) >= 0) {
+                return fail(ps, "op %s is not in target %s (it is in %s)", name,
+                            ftf_target_name(p->target), ftf_target_name(t));
+            }
+        }
+        return fail(ps, "unknown op '%s'", name);
+    }
+    if (tid >= (unsigned)p->nthreads) {
+        return fail(ps, "thread t%u, but the program has %d threads", tid, p->nthreads);
+    }
+    if (p->nops == FTF_MAX_OPS) {
+        return fail(ps, "more than %d ops", FTF_MAX_OPS);
+    }
+    ftf_op_t *op = &p->ops[p->nops];
+    *op = (ftf_op_t){(uint8_t)tid, (uint8_t)code, 0, 0};
+    const ftf_op_desc_t *d = targets_table(p->target)->ops[code];
+    for (char *tok; (tok = strtok_r(NULL, " \t", &save));) {
+        if (parse_operand(ps, d, tok, op)) {
+            return -1;
+        }
+    }
+    p->nops++;
+    return 0;
+}
+
+ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen)
+{
+    ftf_program_t *p = calloc(1, sizeof(*p));
+    parse_t ps = {err, errlen, 0};
+    int have_target = 0;
+    const char *s = text;
+    p->nthreads = FTF_MIN_THREADS;
+    while (*s) {
+        char line[512];
+        size_t n = strcspn(s, "\n");
+        ps.line++;
+        if (n >= sizeof(line)) {
+            fail(&ps, "line too long");
+            goto error;
+        }
+        memcpy(line, s, n);
+        line[n] = '\0';
+        s += n + (s[n] == '\n');
+        char *hash = strchr(line, '#');
+        if (hash) {
+            *hash = '\0';
+        }
+        char *l = line;
+        while (isspace((unsigned char)*l)) {
+            l++;
+        }
+        if (!*l) {
+            continue;
+        }
+        char word[64];
+        unsigned v;
+        int off = 0;
+        if (sscanf(l, "format %u", &v) == 1) {
+            if (v != FORMAT_VERSION) {
+                fail(&ps, "schedule format %u, this build reads format %d", v, FORMAT_VERSION);
+                goto error;
+            }
+        }
+        else if (sscanf(l, "target %63s", word) == 1) {
+            int t = ftf_target_from_name(word);
+            if (t < 0) {
+                fail(&ps, "unknown target '%s'", word);
+                goto error;
+            }
+            if (p->nops) {
+                fail(&ps, "target must come before the ops");
+                goto error;
+            }
+            p->target = t;
+            have_target = 1;
+        }
+        else if (sscanf(l, "threads %u", &v) == 1) {
+            if (v < FTF_MIN_THREADS || v > FTF_MAX_THREADS) {
+                fail(&ps, "threads %u: must be %d to %d", v, FTF_MIN_THREADS, FTF_MAX_THREADS);
+                goto error;
+            }
+            if (p->nops) {
+                fail(&ps, "threads must come before the ops");
+                goto error;
+            }
+            p->nthreads = (int)v;
+        }
+        else if (sscanf(l, "t%u %n", &v, &off) == 1 && off > 0) {
+            if (!have_target) {
+                fail(&ps, "an op before 'target NAME'");
+                goto error;
+            }
+            if (parse_op(&ps, p, v, l + off)) {
+                goto error;
+            }
+        }
+        else {
+            fail(&ps, "expected 'format N', 'target NAME', 'threads N' or 'tN OP ...'");
+            goto error;
+        }
+    }
+    if (!have_target) {
+        ps.line = 0;
+        fail(&ps, "no 'target NAME' line");
+        goto error;
+    }
+    return p;
+error:
+    free(p);
+    return NULL;
+}

@@ -1,0 +1,142 @@
+/* The op tables: which operations each target's op byte selects, and their names.
+ * An op's index in its target's table is its byte code, so appending keeps old inputs
+ * meaning what they meant; reordering is a format change (see schedule.c). */
+#include <string.h>
+
+#include "internal.h"
+
+static const ftf_op_desc_t op_barrier = {"barrier", ops_barrier, FTF_POOL_NONE, 0, 0};
+
+#define STORE_USES (FTF_USES_OBJ | FTF_USES_ATTR | FTF_USES_VALUE | FTF_USES_REPEAT)
+#define LOAD_USES (FTF_USES_OBJ | FTF_USES_ATTR | FTF_USES_REPEAT)
+#define DELETE_USES (FTF_USES_OBJ | FTF_USES_ATTR)
+#define ATTR_OP(pool, prefix, act, actname, uses, path, pathname) \
+    {prefix "." actname "-" pathname, ops_attr, pool, uses, act * 4 + path}
+#define ATTR_PATH(pool, prefix, path, pathname)                             \
+    ATTR_OP(pool, prefix, FTF_ACT_STORE, "store", STORE_USES, path, pathname), \
+    ATTR_OP(pool, prefix, FTF_ACT_LOAD, "load", LOAD_USES, path, pathname),    \
+    ATTR_OP(pool, prefix, FTF_ACT_DELETE, "delete", DELETE_USES, path, pathname)
+/* Every access path to a slot or member: bytecode in a hot function (specialized from
+ * 3.14 on), setattr/getattr/delattr, the member descriptor, PyMember_*One directly. */
+#define ATTR_OPS(pool, prefix)                                                             \
+    {ATTR_PATH(pool, prefix, FTF_PATH_BYTECODE, "bytecode"), ATTR_PATH(pool, prefix, FTF_PATH_ATTR, "attr"), \
+     ATTR_PATH(pool, prefix, FTF_PATH_DESCR, "descr"), ATTR_PATH(pool, prefix, FTF_PATH_MEMBER, "member")}
+#define ATTR_LIST(a) \
+    &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &a[8], &a[9], &a[10], &a[11]
+
+static const ftf_op_desc_t slots_attr[12] = ATTR_OPS(FTF_POOL_SLOTS, "slots");
+static const ftf_op_desc_t members_attr[12] = ATTR_OPS(FTF_POOL_MEMBERS, "members");
+static const ftf_op_desc_t class_attr[12] = ATTR_OPS(FTF_POOL_CLASS, "class");
+
+static const ftf_op_desc_t class_set = {"class.set-class", ops_set_class, FTF_POOL_CLASS,
+                                        FTF_USES_OBJ | FTF_USES_CLASS, 0};
+static const ftf_op_desc_t class_store_k = {"class.store-k", ops_class_attr, FTF_POOL_CLASS,
+                                            FTF_USES_CLASS | FTF_USES_VALUE, FTF_ACT_STORE};
+static const ftf_op_desc_t class_load_k = {"class.load-k", ops_class_attr, FTF_POOL_CLASS,
+                                           FTF_USES_OBJ | FTF_USES_REPEAT, FTF_ACT_LOAD};
+static const ftf_op_desc_t class_delete_k = {"class.delete-k", ops_class_attr, FTF_POOL_CLASS,
+                                             FTF_USES_CLASS, FTF_ACT_DELETE};
+
+static const ftf_op_desc_t globals_load = {"globals.load", ops_globals, FTF_POOL_GLOBALS,
+                                           FTF_USES_ATTR | FTF_USES_REPEAT, GLOBALS_LOAD};
+static const ftf_op_desc_t globals_store = {"globals.store", ops_globals, FTF_POOL_GLOBALS,
+                                            FTF_USES_ATTR | FTF_USES_VALUE, GLOBALS_STORE};
+static const ftf_op_desc_t globals_delete = {"globals.delete", ops_globals, FTF_POOL_GLOBALS,
+                                             FTF_USES_ATTR, GLOBALS_DELETE};
+static const ftf_op_desc_t builtins_store = {"builtins.store", ops_globals, FTF_POOL_GLOBALS,
+                                             FTF_USES_ATTR | FTF_USES_VALUE, BUILTINS_STORE};
+static const ftf_op_desc_t builtins_delete = {"builtins.delete", ops_globals, FTF_POOL_GLOBALS,
+                                              FTF_USES_ATTR, BUILTINS_DELETE};
+static const ftf_op_desc_t globals_churn = {"globals.churn", ops_globals, FTF_POOL_GLOBALS,
+                                            FTF_USES_REPEAT, GLOBALS_CHURN};
+
+static const ftf_op_desc_t selftest_over_release = {
+    "selftest.over-release", ops_selftest, FTF_POOL_SLOTS, FTF_USES_VALUE, SELFTEST_OVER_RELEASE};
+static const ftf_op_desc_t selftest_read_freed = {
+    "selftest.read-freed", ops_selftest, FTF_POOL_SLOTS, FTF_USES_OBJ | FTF_USES_ATTR,
+    SELFTEST_READ_FREED};
+static const ftf_op_desc_t selftest_leak = {"selftest.leak", ops_selftest, FTF_POOL_SLOTS,
+                                            FTF_USES_VALUE, SELFTEST_LEAK};
+static const ftf_op_desc_t selftest_stall = {"selftest.stall", ops_selftest, FTF_POOL_NONE, 0,
+                                             SELFTEST_STALL};
+
+#define CLASS_OPS &class_set, &class_store_k, &class_load_k, &class_delete_k
+#define GLOBALS_OPS \
+    &globals_load, &globals_store, &globals_delete, &builtins_store, &builtins_delete, &globals_churn
+
+static const ftf_op_desc_t *const slots_ops[] = {&op_barrier, ATTR_LIST(slots_attr)};
+static const ftf_op_desc_t *const members_ops[] = {&op_barrier, ATTR_LIST(members_attr)};
+static const ftf_op_desc_t *const class_ops[] = {&op_barrier, CLASS_OPS, ATTR_LIST(class_attr)};
+static const ftf_op_desc_t *const globals_ops[] = {&op_barrier, GLOBALS_OPS};
+static const ftf_op_desc_t *const mixed_ops[] = {
+    &op_barrier, ATTR_LIST(slots_attr), ATTR_LIST(members_attr), CLASS_OPS, ATTR_LIST(class_attr),
+    GLOBALS_OPS};
+static const ftf_op_desc_t *const selftest_ops[] = {
+    &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
+    &slots_attr[9], &slots_attr[10]};
+
+#define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
+static const ftf_table_t tables[FTF_TARGET_COUNT] = {
+    [FTF_TARGET_SLOTS] = TABLE(slots_ops),
+    [FTF_TARGET_MEMBERS] = TABLE(members_ops),
+    [FTF_TARGET_CLASS] = TABLE(class_ops),
+    [FTF_TARGET_GLOBALS] = TABLE(globals_ops),
+    [FTF_TARGET_MIXED] = TABLE(mixed_ops),
+    [FTF_TARGET_SELFTEST] = TABLE(selftest_ops),
+};
+
+static const char *const target_names[FTF_TARGET_COUNT] = {
+    [FTF_TARGET_SLOTS] = "slots",     [FTF_TARGET_MEMBERS] = "members",
+    [FTF_TARGET_CLASS] = "class",     [FTF_TARGET_GLOBALS] = "globals",
+    [FTF_TARGET_MIXED] = "mixed",     [FTF_TARGET_SELFTEST] = "selftest",
+};
+
+/* The attribute (or global name) an op's attr field picks, per pool: also the names
+ * the Python objects of world.c are made with. */
+static const char *const pool_attrs[FTF_POOL_COUNT][4] = {
+    [FTF_POOL_SLOTS] = {"a", "b"},
+    [FTF_POOL_MEMBERS] = {"obj", "objex"},
+    [FTF_POOL_CLASS] = {"a", "b"},
+    [FTF_POOL_GLOBALS] = {"G0", "G1", "B0", "S0"},
+};
+static const char *const class_names[FTF_CLASSES] = {"A", "B", "C"};
+
+int targets_nattrs(ftf_pool_t pool)
+{
+    int n = 0;
+    while (n < 4 && pool_attrs[pool][n]) {
+        n++;
+    }
+    return n;
+}
+
+const char *targets_attr_name(ftf_pool_t pool, int i) { return pool_attrs[pool][i]; }
+const char *targets_class_name(int i) { return class_names[i]; }
+
+const ftf_table_t *targets_table(ftf_target_t target) { return &tables[target]; }
+
+int targets_find_op(ftf_target_t target, const char *name)
+{
+    const ftf_table_t *t = &tables[target];
+    for (int i = 0; i < t->nops; i++) {
+        if (strcmp(t->ops[i]->name, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+const char *ftf_target_name(ftf_target_t target) { return target_names[target]; }
+
+int ftf_target_from_name(const char *name)
+{
+    if (strncmp(name, "fuzz_", 5) == 0) {
+        name += 5;
+    }
+    for (int i = 0; i < FTF_TARGET_COUNT; i++) {
+        if (strcmp(target_names[i], name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}

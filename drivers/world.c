@@ -1,0 +1,298 @@
+/* The Python objects the ops race on. Classes, the C type and the functions are made
+ * once per process, so the specializing interpreter (3.14+) keeps its warmed-up
+ * bytecode from input to input; instances and bindings are made again for each input. */
+#include <stddef.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- the C type of the members pool ------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *obj;   /* _Py_T_OBJECT: reads None when empty, delete never fails */
+    PyObject *objex; /* Py_T_OBJECT_EX: AttributeError when empty */
+} members_t;
+
+static PyMemberDef members_members[] = {
+    {"obj", _Py_T_OBJECT, offsetof(members_t, obj), 0, NULL},
+    {"objex", Py_T_OBJECT_EX, offsetof(members_t, objex), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static void members_dealloc(PyObject *self)
+{
+    members_t *m = (members_t *)self;
+    Py_CLEAR(m->obj);
+    Py_CLEAR(m->objex);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject members_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ftfuzz.Members",
+    .tp_basicsize = sizeof(members_t),
+    .tp_dealloc = members_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_members = members_members,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ---- Python source ----------------------------------------------------------------- */
+
+static const char classes_src[] =
+    "class Slots:\n    __slots__ = ('a', 'b')\n"
+    "class A:\n    __slots__ = ('a', 'b')\n    k = None\n"
+    "class B:\n    __slots__ = ('a', 'b')\n    k = None\n"
+    "class C:\n    __slots__ = ('a', 'b')\n"
+    "def load_k(o, r):\n    return [o.k for _ in range(r)]\n";
+
+static const char *const pool_prefix[FTF_POOL_COUNT] = {
+    [FTF_POOL_SLOTS] = "slots", [FTF_POOL_MEMBERS] = "members", [FTF_POOL_CLASS] = "class"};
+
+/* One function per pool and attribute, so each has its own specialization site: a
+ * STORE_ATTR shared by two types would keep deoptimizing. */
+static int define_attr_functions(ftf_world_t *w, ftf_pool_t pool)
+{
+    for (int i = 0; i < w->nattrs[pool]; i++) {
+        const char *p = pool_prefix[pool], *n = targets_attr_name(pool, i);
+        char src[512];
+        snprintf(src, sizeof(src),
+                 "def store_%s_%s(o, v, r):\n    for _ in range(r):\n        o.%s = v\n"
+                 "def load_%s_%s(o, r):\n    return [o.%s for _ in range(r)]\n"
+                 "def delete_%s_%s(o):\n    del o.%s\n",
+                 p, n, n, p, n, n, p, n, n);
+        PyObject *res = PyRun_String(src, Py_file_input, w->ns, w->ns);
+        if (!res) {
+            return -1;
+        }
+        Py_DECREF(res);
+        char name[64];
+        snprintf(name, sizeof(name), "store_%s_%s", p, n);
+        w->store_fn[pool][i] = PyDict_GetItemString(w->ns, name);
+        snprintf(name, sizeof(name), "load_%s_%s", p, n);
+        w->load_fn[pool][i] = PyDict_GetItemString(w->ns, name);
+        snprintf(name, sizeof(name), "delete_%s_%s", p, n);
+        w->delete_fn[pool][i] = PyDict_GetItemString(w->ns, name);
+    }
+    return 0;
+}
+
+/* LOAD_GLOBAL functions live in their own globals dict whose builtins are a private
+ * copy, so replacing builtins entries never disturbs the rest of the interpreter. */
+static int define_global_functions(ftf_world_t *w)
+{
+    w->bns = PyDict_Copy(PyEval_GetBuiltins());
+    w->gns = PyDict_New();
+    if (!w->bns || !w->gns || PyDict_SetItemString(w->gns, "__builtins__", w->bns)) {
+        return -1;
+    }
+    for (int i = 0; i < w->nattrs[FTF_POOL_GLOBALS]; i++) {
+        const char *n = targets_attr_name(FTF_POOL_GLOBALS, i);
+        char src[256], name[32];
+        snprintf(src, sizeof(src), "def load_%s(r):\n    return [%s for _ in range(r)]\n", n, n);
+        PyObject *res = PyRun_String(src, Py_file_input, w->gns, w->gns);
+        if (!res) {
+            return -1;
+        }
+        Py_DECREF(res);
+        snprintf(name, sizeof(name), "load_%s", n);
+        w->load_fn[FTF_POOL_GLOBALS][i] = PyDict_GetItemString(w->gns, name);
+        w->attr_names[FTF_POOL_GLOBALS][i] = PyUnicode_InternFromString(n);
+    }
+    return 0;
+}
+
+/* The type keeps its member descriptors, and so the PyMemberDef, for the process. */
+static PyMemberDef *member_def(PyObject *type, PyObject *name)
+{
+    PyObject *d = PyObject_GetAttr(type, name);
+    PyMemberDef *def = NULL;
+    if (d && PyObject_TypeCheck(d, &PyMemberDescr_Type)) {
+        def = ((PyMemberDescrObject *)d)->d_member;
+    }
+    Py_XDECREF(d);
+    return def;
+}
+
+int world_init(ftf_world_t *w)
+{
+    memset(w, 0, sizeof(*w));
+    if (PyType_Ready(&members_type) < 0 || canary_type_ready() < 0) {
+        return -1;
+    }
+    w->ns = PyDict_New();
+    if (!w->ns || PyDict_SetItemString(w->ns, "__builtins__", PyEval_GetBuiltins())) {
+        return -1;
+    }
+    PyObject *res = PyRun_String(classes_src, Py_file_input, w->ns, w->ns);
+    if (!res) {
+        return -1;
+    }
+    Py_DECREF(res);
+    w->slots_type = PyDict_GetItemString(w->ns, "Slots");
+    w->members_type = (PyObject *)&members_type;
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        w->classes[c] = PyDict_GetItemString(w->ns, targets_class_name(c));
+    }
+    w->load_class_attr_fn = PyDict_GetItemString(w->ns, "load_k");
+    w->key_k = PyUnicode_InternFromString("k");
+    w->key_class = PyUnicode_InternFromString("__class__");
+    for (int i = 0; i < FTF_REPEAT; i++) {
+        w->churn_keys[i] = PyUnicode_FromFormat("_churn%d", i);
+    }
+    PyObject *types[FTF_POOL_COUNT] = {
+        [FTF_POOL_SLOTS] = w->slots_type, [FTF_POOL_MEMBERS] = w->members_type,
+        [FTF_POOL_CLASS] = w->classes[0]};
+    for (int p = FTF_POOL_SLOTS; p < FTF_POOL_COUNT; p++) {
+        w->nattrs[p] = targets_nattrs(p);
+        if (p == FTF_POOL_GLOBALS) {
+            continue;
+        }
+        for (int i = 0; i < w->nattrs[p]; i++) {
+            w->attr_names[p][i] = PyUnicode_InternFromString(targets_attr_name(p, i));
+            w->memberdefs[p][i] = member_def(types[p], w->attr_names[p][i]);
+            if (!w->memberdefs[p][i]) {
+                return -1;
+            }
+            w->offsets[p][i] = w->memberdefs[p][i]->offset;
+        }
+        if (define_attr_functions(w, p)) {
+            return -1;
+        }
+    }
+    return define_global_functions(w);
+}
+
+static void must(int ok, const char *what)
+{
+    if (!ok) {
+        PyErr_Print();
+        report_finding("driver-bug", "setting up the world failed: %s", what);
+    }
+}
+
+static void set_item(ftf_run_t *run, PyObject *dict, int name, PyObject *v)
+{
+    must(PyDict_SetItem(dict, run->world->attr_names[FTF_POOL_GLOBALS][name], v) == 0,
+         "dict store");
+    oracle_record_binding(run, name, v);
+}
+
+void world_setup(ftf_world_t *w, ftf_run_t *run)
+{
+    PyObject **c = run->pinned;
+    for (int i = 0; i < FTF_POOL_OBJS; i++) {
+        w->objs[FTF_POOL_SLOTS][i] = PyObject_CallNoArgs(w->slots_type);
+        w->objs[FTF_POOL_MEMBERS][i] = PyObject_CallNoArgs(w->members_type);
+        w->objs[FTF_POOL_CLASS][i] = PyObject_CallNoArgs(w->classes[0]);
+        must(w->objs[FTF_POOL_SLOTS][i] && w->objs[FTF_POOL_MEMBERS][i] &&
+             w->objs[FTF_POOL_CLASS][i], "instances");
+    }
+    must(!PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][0], w->attr_names[FTF_POOL_SLOTS][0], c[0]) &&
+         !PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][1], w->attr_names[FTF_POOL_SLOTS][1], c[1]) &&
+         !PyObject_SetAttr(w->objs[FTF_POOL_MEMBERS][0], w->attr_names[FTF_POOL_MEMBERS][0], c[2]) &&
+         !PyObject_SetAttr(w->objs[FTF_POOL_MEMBERS][1], w->attr_names[FTF_POOL_MEMBERS][1], c[3]) &&
+         !PyObject_SetAttr(w->objs[FTF_POOL_CLASS][0], w->attr_names[FTF_POOL_CLASS][0], c[0]),
+         "initial slot values");
+    must(!PyObject_SetAttr(w->classes[0], w->key_k, c[1]) &&
+         !PyObject_SetAttr(w->classes[1], w->key_k, c[2]), "class attributes");
+    set_item(run, w->gns, 0, c[0]);
+    set_item(run, w->gns, 1, c[1]);
+    set_item(run, w->gns, 3, c[2]);
+    set_item(run, w->bns, 2, c[3]);
+    set_item(run, w->bns, 3, c[0]);
+}
+
+static int holder_dicts(ftf_world_t *w, PyObject **dicts, const char **names)
+{
+    dicts[0] = w->gns, names[0] = "globals";
+    dicts[1] = w->bns, names[1] = "builtins";
+    return 2;
+}
+
+void world_teardown(ftf_world_t *w)
+{
+    for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
+        for (int i = 0; i < FTF_POOL_OBJS; i++) {
+            PyObject *o = w->objs[p][i];
+            /* Cleared by hand: the instance itself may outlive this input in a
+             * biased-refcount queue, and must not drag this input's values along. */
+            for (int a = 0; a < w->nattrs[p]; a++) {
+                PyObject **cell = (PyObject **)((char *)o + w->offsets[p][a]);
+                Py_CLEAR(*cell);
+            }
+            Py_CLEAR(w->objs[p][i]);
+        }
+    }
+    /* Back to the class statements: A.k = B.k = None, C without k. */
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        PyObject *d = ((PyTypeObject *)w->classes[c])->tp_dict;
+        if (c < 2) {
+            must(PyObject_SetAttr(w->classes[c], w->key_k, Py_None) == 0, "class reset");
+        }
+        else if (PyDict_Contains(d, w->key_k) == 1) {
+            must(PyObject_DelAttr(w->classes[c], w->key_k) == 0, "class reset");
+        }
+    }
+    PyObject *dicts[2];
+    const char *names[2];
+    int nd = holder_dicts(w, dicts, names);
+    for (int d = 0; d < nd; d++) {
+        for (int i = 0; i < w->nattrs[FTF_POOL_GLOBALS]; i++) {
+            PyObject *key = w->attr_names[FTF_POOL_GLOBALS][i];
+            if (PyDict_Contains(dicts[d], key) == 1) {
+                must(PyDict_DelItem(dicts[d], key) == 0, "dict reset");
+            }
+        }
+    }
+}
+
+int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap)
+{
+    int n = 0;
+    for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
+        for (int i = 0; i < FTF_POOL_OBJS; i++) {
+            for (int a = 0; a < w->nattrs[p] && n < cap; a++, n++) {
+                out[n] = (ftf_holder_t){
+                    .cell = (PyObject **)((char *)w->objs[p][i] + w->offsets[p][a])};
+                snprintf(out[n].name, sizeof(out[n].name), "%s obj%d.%s", pool_prefix[p], i,
+                         targets_attr_name(p, a));
+            }
+        }
+    }
+    for (int c = 0; c < FTF_CLASSES && n < cap; c++, n++) {
+        out[n] = (ftf_holder_t){.dict = ((PyTypeObject *)w->classes[c])->tp_dict, .key = w->key_k};
+        snprintf(out[n].name, sizeof(out[n].name), "%s.k", targets_class_name(c));
+    }
+    PyObject *dicts[2];
+    const char *dnames[2];
+    int nd = holder_dicts(w, dicts, dnames);
+    for (int d = 0; d < nd; d++) {
+        for (int i = 0; i < w->nattrs[FTF_POOL_GLOBALS] && n < cap; i++, n++) {
+            out[n] = (ftf_holder_t){.dict = dicts[d], .key = w->attr_names[FTF_POOL_GLOBALS][i]};
+            snprintf(out[n].name, sizeof(out[n].name), "%s %s", dnames[d],
+                     targets_attr_name(FTF_POOL_GLOBALS, i));
+        }
+    }
+    return n;
+}
+
+const char *world_find_cell(ftf_world_t *w, PyObject *v)
+{
+    static _Thread_local char name[64];
+    for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
+        for (int i = 0; i < FTF_POOL_OBJS; i++) {
+            PyObject *o = w->objs[p][i];
+            for (int a = 0; o && a < w->nattrs[p]; a++) {
+                PyObject **cell = (PyObject **)((char *)o + w->offsets[p][a]);
+                if (_Py_atomic_load_ptr_relaxed(cell) == v) {
+                    snprintf(name, sizeof(name), "%s obj%d.%s", pool_prefix[p], i,
+                             targets_attr_name(p, a));
+                    return name;
+                }
+            }
+        }
+    }
+    return NULL;
+}
