@@ -234,8 +234,9 @@ int watchdog_bound_ms(void);
  * finding of a process is printed; a second finder waits for the abort. */
 _Noreturn void report_finding(const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The watchdog's finding: `tid` has been in `op` for `ms`; prints every worker's stack. */
-_Noreturn void report_stuck(int tid, int op, int64_t ms);
+/* The watchdog's finding: thread t has been in ops[t] for ms[t] (-1: between ops).
+ * Names the culprit, prints every worker's stack. */
+_Noreturn void report_stuck(const int64_t *ms, const int *ops);
 void report_install_hooks(void);
 void report_set_run(const ftf_run_t *run);
 void report_register_thread(int tid, pthread_t thread);

@@ -31,18 +31,17 @@ static void *watch(void *arg)
     struct timespec period = {period_ms / 1000, (period_ms % 1000) * 1000000L};
     for (;;) {
         nanosleep(&period, NULL);
-        int64_t now = runtime_now_ns();
-        int worst = -1;
-        int64_t worst_ms = 0;
+        int64_t now = runtime_now_ns(), ms[FTF_MAX_THREADS];
+        int ops[FTF_MAX_THREADS];
+        bool over = false;
         for (int t = 0; t < FTF_MAX_THREADS; t++) {
             int64_t s = atomic_load_explicit(&slots[t].started_ns, memory_order_acquire);
-            int64_t ms = s ? (now - s) / 1000000 : 0;
-            if (ms > bound_ms && ms > worst_ms) {
-                worst = t, worst_ms = ms;
-            }
+            ms[t] = s ? (now - s) / 1000000 : -1;
+            ops[t] = atomic_load(&slots[t].op);
+            over = over || ms[t] > bound_ms;
         }
-        if (worst >= 0) {
-            report_stuck(worst, atomic_load(&slots[worst].op), worst_ms);
+        if (over) {
+            report_stuck(ms, ops);
         }
     }
     return NULL;
