@@ -7,10 +7,16 @@
  * its payload is poisoned for ASan, and every op that observes a value checks it.
  * The memory is given back only after the input, when no thread can hold it.
  *
- * Canaries start merged (no owning thread, all references in the shared count). A
- * value owned by a worker and released by another would otherwise be queued to its
- * owner's biased-refcount merge and die whenever the owner next runs Python; merged,
- * it dies in the thread that drops the last reference, during the op that did it. */
+ * A fresh canary is an ordinary object owned by the thread that made it: stored from
+ * that thread it has only local references, the case in which a reader on another
+ * thread cannot try-incref it and must fall back (or spin). Released by another thread,
+ * it waits in its owner's biased-refcount queue and dies when the owner merges, as any
+ * object would; the runner drains those queues before it audits and frees.
+ *
+ * A pinned canary starts merged (no owner, all references shared), a state objects
+ * reach routinely. Its death is then synchronous, in the thread and op that dropped the
+ * last reference, so an over-release of the drivers' reference names its culprit.
+ */
 #include <sanitizer/asan_interface.h>
 #include <string.h>
 
@@ -100,10 +106,12 @@ PyObject *canary_new(ftf_run_t *run, bool pinned)
     c->died = (ftf_pos_t){-1, -1};
     memset(c->payload, 0xca, sizeof(c->payload));
     PyObject *o = (PyObject *)c;
-    /* Not yet visible to another thread: plain stores are enough. */
-    o->ob_tid = 0;
-    o->ob_ref_local = 0;
-    o->ob_ref_shared = _Py_REF_SHARED(1, _Py_REF_MERGED);
+    if (pinned) {
+        /* Not yet visible to another thread: plain stores are enough. */
+        o->ob_tid = 0;
+        o->ob_ref_local = 0;
+        o->ob_ref_shared = _Py_REF_SHARED(1, _Py_REF_MERGED);
+    }
     run->canaries.all[id] = o;
     return o;
 }

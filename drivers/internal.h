@@ -124,6 +124,7 @@ typedef struct {
     PyObject *churn_keys[FTF_REPEAT];
     PyObject *store_fn[FTF_POOL_COUNT][4], *load_fn[FTF_POOL_COUNT][4], *delete_fn[FTF_POOL_COUNT][4];
     PyObject *load_class_attr_fn; /* o.k through bytecode */
+    PyObject *drain_fn;           /* calling it runs the caller's pending refcount merges */
     PyObject *key_k, *key_class;
     /* made again for every input */
     PyObject *objs[FTF_POOL_COUNT][FTF_POOL_OBJS];

@@ -95,6 +95,23 @@ static void worker_body(ftf_run_t *run, int tid)
     thread_done(run, tid);
 }
 
+/* A Python call checks the eval breaker, which merges the objects other threads queued
+ * to this thread's biased-refcount queue: their deaths happen now, not at some later
+ * input. */
+static void drain_one(ftf_run_t *run, int tid)
+{
+    ftf_here = (ftf_pos_t){tid, -1};
+    PyObject *r = PyObject_CallNoArgs(run->world->drain_fn);
+    runner_require(run, r != NULL, "draining refcount merges");
+    Py_DECREF(r);
+}
+
+static void drain_all(ftf_run_t *run)
+{
+    runtime_run_workers(run, run->prog->nthreads, drain_one);
+    drain_one(run, -1);
+}
+
 PyObject *runner_value(ftf_run_t *run, const ftf_op_t *op)
 {
     int v = ftf_arg_value(op->arg);
@@ -144,13 +161,14 @@ void ftf_program_run(const ftf_program_t *prog)
     }
     world_setup(run.world, &run);
     runtime_run_workers(&run, prog->nthreads, worker_body);
-    ftf_here = (ftf_pos_t){-1, -1};
+    drain_all(&run);
     oracle_audit(&run);
     atomic_store(&run.tearing_down, true);
     world_teardown(run.world);
     for (int i = 0; i < FTF_PINNED; i++) {
         Py_CLEAR(run.pinned[i]);
     }
+    drain_all(&run);
     oracle_check_all_dead(&run);
     canary_release_all(&run);
     report_set_run(NULL);

@@ -45,7 +45,8 @@ static const char classes_src[] =
     "class A:\n    __slots__ = ('a', 'b')\n    k = None\n"
     "class B:\n    __slots__ = ('a', 'b')\n    k = None\n"
     "class C:\n    __slots__ = ('a', 'b')\n"
-    "def load_k(o, r):\n    return [o.k for _ in range(r)]\n";
+    "def load_k(o, r):\n    return [o.k for _ in range(r)]\n"
+    "def drain():\n    pass\n";
 
 static const char *const pool_prefix[FTF_POOL_COUNT] = {
     [FTF_POOL_SLOTS] = "slots", [FTF_POOL_MEMBERS] = "members", [FTF_POOL_CLASS] = "class"};
@@ -136,6 +137,7 @@ int world_init(ftf_world_t *w)
         w->classes[c] = PyDict_GetItemString(w->ns, targets_class_name(c));
     }
     w->load_class_attr_fn = PyDict_GetItemString(w->ns, "load_k");
+    w->drain_fn = PyDict_GetItemString(w->ns, "drain");
     w->key_k = PyUnicode_InternFromString("k");
     w->key_class = PyUnicode_InternFromString("__class__");
     for (int i = 0; i < FTF_REPEAT; i++) {
