@@ -2,7 +2,8 @@
 # Builds live outside the clone so a fresh clone (and CI on the same machine) reuses them.
 FTFUZZ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FTFUZZ_CACHE=${FTFUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ftfuzz}
-FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build}
+# A patched CPython (FTFUZZ_PATCHES=SERIES) gets a build directory of its own.
+FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build${FTFUZZ_PATCHES:+-$FTFUZZ_PATCHES}}
 # Pinned: the indexes list newer python3.13 versions than the mirrors serve.
 FTFUZZ_DEBIAN_PY_VERSIONS="3.13.15-1 3.13.5-2+deb13u5"
 CC_BIN=${CC_BIN:-clang-19}
@@ -11,3 +12,21 @@ CXX_BIN=${CXX_BIN:-clang++-19}
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found; run scripts/install-deps (it installs $2)"; }
+
+# The patch files of a series (scripts/patches/series/NAME lists them, in order).
+series_patches() {
+  local list=$FTFUZZ_ROOT/scripts/patches/series/$1
+  [ -f "$list" ] || die "no patch series '$1'; the series are: $(ls "$FTFUZZ_ROOT/scripts/patches/series" | tr '\n' ' ')"
+  sed "s|^|$FTFUZZ_ROOT/scripts/patches/|" "$list"
+}
+
+# apply_series NAME DIR [--dry-run]: applies every patch of the series to DIR, or says
+# which patch does not apply to which base.
+apply_series() {
+  local p base
+  base=$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$2/Include/patchlevel.h")
+  for p in $(series_patches "$1"); do
+    patch -p1 -d "$2" --forward --batch --silent ${3:-} < "$p" >/dev/null \
+      || die "patch $(basename "$p") of series $1 does not apply to CPython $base ($2)"
+  done
+}
