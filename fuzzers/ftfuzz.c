@@ -110,6 +110,9 @@ static void finding_kind(const char *out, int status, char *kind, size_t len)
     if ((m = strstr(out, "==ftfuzz== FINDING "))) {
         sscanf(m, "==ftfuzz== FINDING %63[^:]", kind);
     }
+    else if (strstr(out, "ftfuzz: cannot start CPython")) {
+        snprintf(kind, len, "interpreter-did-not-start");
+    }
     else if ((m = strstr(out, "ERROR: AddressSanitizer: "))) {
         char what[48] = "";
         sscanf(m, "ERROR: AddressSanitizer: %47s", what);
