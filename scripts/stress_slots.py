@@ -39,7 +39,10 @@ def main():
             for _ in range(1000):
                 obj.x = Value()
                 obj.y = Value()
-                del obj.x
+                try:
+                    del obj.x
+                except AttributeError:  # another writer deleted it first
+                    pass
                 obj.x = Value()
 
     def reader():
