@@ -246,6 +246,7 @@ void report_register_thread(int tid, pthread_t thread);
 
 void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_barrier(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_member_init(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_set_class(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_class_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);

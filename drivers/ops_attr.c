@@ -95,6 +95,28 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     Py_XDECREF(v);
 }
 
+/* A C type setting its own member, as tp_init or a method does: a plain store under the
+ * object's critical section, not through PyMember_SetOne, so nothing a lock-free
+ * PyMember_SetOne would do to the value (such as marking it maybe-weakref) happens. */
+void ops_member_init(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
+{
+    ftf_world_t *w = run->world;
+    int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+    int attr = ftf_arg_attr(op->arg) % w->nattrs[d->pool];
+    PyObject *o = w->objs[d->pool][obj];
+    PyObject **cell = (PyObject **)((char *)o + w->offsets[d->pool][attr]);
+    PyObject *v = runner_value(run, op);
+    for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
+        PyObject *old;
+        Py_BEGIN_CRITICAL_SECTION(o);
+        old = *cell;
+        _Py_atomic_store_ptr_release(cell, Py_NewRef(v));
+        Py_END_CRITICAL_SECTION();
+        Py_XDECREF(old);
+    }
+    Py_DECREF(v);
+}
+
 void ops_barrier(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     (void)d, (void)op;

@@ -28,6 +28,9 @@ static const ftf_op_desc_t slots_attr[12] = ATTR_OPS(FTF_POOL_SLOTS, "slots");
 static const ftf_op_desc_t members_attr[12] = ATTR_OPS(FTF_POOL_MEMBERS, "members");
 static const ftf_op_desc_t class_attr[12] = ATTR_OPS(FTF_POOL_CLASS, "class");
 
+static const ftf_op_desc_t members_init = {
+    "members.store-init", ops_member_init, FTF_POOL_MEMBERS, STORE_USES, 0};
+
 static const ftf_op_desc_t class_set = {"class.set-class", ops_set_class, FTF_POOL_CLASS,
                                         FTF_USES_OBJ | FTF_USES_CLASS, 0};
 static const ftf_op_desc_t class_store_k = {"class.store-k", ops_class_attr, FTF_POOL_CLASS,
@@ -65,12 +68,13 @@ static const ftf_op_desc_t selftest_stall = {"selftest.stall", ops_selftest, FTF
     &globals_load, &globals_store, &globals_delete, &builtins_store, &builtins_delete, &globals_churn
 
 static const ftf_op_desc_t *const slots_ops[] = {&op_barrier, ATTR_LIST(slots_attr)};
-static const ftf_op_desc_t *const members_ops[] = {&op_barrier, ATTR_LIST(members_attr)};
+static const ftf_op_desc_t *const members_ops[] = {&op_barrier, ATTR_LIST(members_attr),
+                                                   &members_init};
 static const ftf_op_desc_t *const class_ops[] = {&op_barrier, CLASS_OPS, ATTR_LIST(class_attr)};
 static const ftf_op_desc_t *const globals_ops[] = {&op_barrier, GLOBALS_OPS};
 static const ftf_op_desc_t *const mixed_ops[] = {
     &op_barrier, ATTR_LIST(slots_attr), ATTR_LIST(members_attr), CLASS_OPS, ATTR_LIST(class_attr),
-    GLOBALS_OPS};
+    GLOBALS_OPS, &members_init};
 static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
     &slots_attr[9], &slots_attr[10]};
