@@ -14,10 +14,13 @@ void oracle_record_binding(ftf_run_t *run, int name, PyObject *v)
 void oracle_check_global(ftf_run_t *run, int name, PyObject *v, const char *where)
 {
     canary_check_observed(run, v, where);
+    /* Only canaries are ever bound to these names; None passes the liveness check but
+     * is as wrong here as a canary never bound to the name. */
     int id = canary_id(v);
-    if (!(atomic_load(&run->bound[name][id / 64]) & (UINT64_C(1) << (id % 64)))) {
-        report_finding("wrong-global", "%s evaluated to canary #%d, which was never bound to %s "
-                       "in globals or builtins during the run", where, id,
+    if (id < 0 || !(atomic_load(&run->bound[name][id / 64]) & (UINT64_C(1) << (id % 64)))) {
+        report_finding("wrong-global", "%s evaluated to %s #%d, which was never bound to %s "
+                       "in globals or builtins during the run", where,
+                       id < 0 ? "None, not a canary" : "canary", id,
                        targets_attr_name(FTF_POOL_GLOBALS, name));
     }
 }
