@@ -3,12 +3,10 @@
  * LOAD_GLOBAL_MODULE/BUILTIN guard on), and shadowing a builtin with a global. */
 #include "internal.h"
 
-static void load(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op, int name)
+static void load(ftf_run_t *run, const ftf_op_t *op, int name, const char *where)
 {
     PyObject *nrep = PyLong_FromLong(ftf_arg_repeat(op->arg));
     PyObject *res = PyObject_Vectorcall(run->world->load_fn[FTF_POOL_GLOBALS][name], &nrep, 1, NULL);
-    char where[48];
-    snprintf(where, sizeof(where), "%s %s", d->name, targets_attr_name(FTF_POOL_GLOBALS, name));
     if (!res) {
         /* The name was deleted from both dicts. */
         runner_expect_error(run, where, PyExc_NameError, NULL);
@@ -30,7 +28,7 @@ void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     snprintf(where, sizeof(where), "%s %s", d->name, targets_attr_name(FTF_POOL_GLOBALS, name));
     switch (d->variant) {
     case GLOBALS_LOAD:
-        load(run, d, op, name);
+        load(run, op, name, where);
         break;
     case GLOBALS_STORE:
     case BUILTINS_STORE: {
