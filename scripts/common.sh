@@ -2,12 +2,19 @@
 # Builds live outside the clone so a fresh clone (and CI on the same machine) reuses them.
 FTFUZZ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FTFUZZ_CACHE=${FTFUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ftfuzz}
-# A patched CPython (FTFUZZ_PATCHES=SERIES) gets a build directory of its own.
-FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build${FTFUZZ_PATCHES:+-$FTFUZZ_PATCHES}}
+# Where the serialized scheduler may switch threads (scripts/build-cpython): "ops" or
+# "atomics" (inside CPython, a build of its own).
+FTFUZZ_SCHED_POINTS=${FTFUZZ_SCHED_POINTS:-ops}
+# Each CPython flavour (FTFUZZ_PATCHES=SERIES, FTFUZZ_SCHED_POINTS=atomics) gets a
+# build directory of its own.
+points_suffix=$([ "$FTFUZZ_SCHED_POINTS" = ops ] || echo "-$FTFUZZ_SCHED_POINTS")
+FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build$points_suffix${FTFUZZ_PATCHES:+-$FTFUZZ_PATCHES}}
 # Pinned: the indexes list newer python3.13 versions than the mirrors serve.
 FTFUZZ_DEBIAN_PY_VERSIONS="3.13.15-1 3.13.5-2+deb13u5"
 CC_BIN=${CC_BIN:-clang-19}
 CXX_BIN=${CXX_BIN:-clang++-19}
+NM_BIN=${NM_BIN:-llvm-nm-19}
+OBJCOPY_BIN=${OBJCOPY_BIN:-llvm-objcopy-19}
 
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
