@@ -21,10 +21,19 @@ typedef enum {
     FTF_TARGET_COUNT
 } ftf_target_t;
 
+/* How the threads of a program interleave. */
+typedef enum {
+    FTF_MODE_FREE,   /* truly concurrent; the input adds delays before ops */
+    FTF_MODE_SERIAL, /* one thread at a time; the input's schedule says who runs when */
+} ftf_mode_t;
+
 /* Name as used everywhere: "slots" for fuzz_slots, corpus/fuzz_slots, ... */
 const char *ftf_target_name(ftf_target_t target);
-/* Accepts "slots" or "fuzz_slots"; returns -1 for an unknown name. */
+/* Accepts "slots", "fuzz_slots" and the serialized fuzzer's "fuzz_slots_serial";
+ * returns -1 for an unknown name. */
 int ftf_target_from_name(const char *name);
+/* FTF_MODE_SERIAL for a name ending in "_serial" (fuzz_slots_serial), else free. */
+ftf_mode_t ftf_mode_from_name(const char *name);
 
 /* Starts the interpreter and the worker threads; idempotent and thread-safe.
  * Environment: FTFUZZ_WATCHDOG_MS (default 1000), FTFUZZ_PYTHONHOME. */
@@ -32,22 +41,39 @@ void ftf_init(void);
 
 /* Decodes and runs one fuzz input. Every byte string is a valid input. A finding
  * prints a report and aborts; otherwise returns 0. */
-int ftf_fuzz_one(ftf_target_t target, const uint8_t *data, size_t size);
+int ftf_fuzz_one(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size);
 
 /* Schedules, decoupled from running them (no interpreter needed). */
 typedef struct ftf_program ftf_program_t;
 
-ftf_program_t *ftf_program_decode(ftf_target_t target, const uint8_t *data, size_t size);
+ftf_program_t *ftf_program_decode(ftf_target_t target, ftf_mode_t mode, const uint8_t *data,
+                                  size_t size);
 /* Parses the readable form; on error returns NULL and writes "line N: why" to err. */
 ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen);
 void ftf_program_print(const ftf_program_t *prog, FILE *out);
 /* Bytes that decode to prog; returns the length written (at most cap). */
 size_t ftf_program_encode(const ftf_program_t *prog, uint8_t *out, size_t cap);
 ftf_target_t ftf_program_target(const ftf_program_t *prog);
+ftf_mode_t ftf_program_mode(const ftf_program_t *prog);
 void ftf_program_free(ftf_program_t *prog);
 
 /* Runs a decoded program once (ftf_init first). A finding aborts. */
 void ftf_program_run(const ftf_program_t *prog);
+
+/* Where the serialized scheduler can switch threads in this build: "ops" (between ops)
+ * or "atomics" (also at every atomic operation inside CPython). */
+const char *ftf_sched_points(void);
+
+/* Serialized runs only: a fingerprint of the path taken (which thread passed which
+ * scheduling point, in order) by the last run of this process. With FTFUZZ_TRACE=FILE
+ * set, each run also writes that path to FILE, one point per line. */
+uint64_t ftf_last_path_hash(void);
+/* The account of the last serialized run of this process (or of the one in progress):
+ * every switch, where in CPython it happened, and each thread's state. */
+void ftf_print_last_schedule(FILE *out);
+/* Source locations of code addresses given as offsets into this executable (as a
+ * trace writes them): "PyMember_GetOne Objects/structmember.c:87", or "exe+0x1234". */
+void ftf_symbolize_offsets(const uintptr_t *offsets, int n, char (*out)[256]);
 
 /* The largest encoding of a program, for buffers. */
 #define FTF_MAX_ENCODED 512

@@ -31,11 +31,26 @@ typedef struct {
     uint8_t delay;  /* what the thread does before the op, see ftf_delay_t */
 } ftf_op_t;
 
+#define FTF_MAX_SWITCHES 16
+
+/* A programmed switch of the serialized scheduler: after `gap` more scheduling points,
+ * thread `thread` (or the next runnable one after it) takes the turn and the top
+ * priority. */
+typedef struct {
+    uint16_t gap;
+    uint8_t thread;
+} ftf_switch_t;
+
 struct ftf_program {
     ftf_target_t target;
+    ftf_mode_t mode;
     int nthreads;
     int nops;
     ftf_op_t ops[FTF_MAX_OPS]; /* program order; ops[i].thread runs it */
+    /* serialized mode only */
+    uint8_t priority[FTF_MAX_THREADS]; /* a permutation of the threads, highest first */
+    int nswitches;
+    ftf_switch_t switches[FTF_MAX_SWITCHES];
 };
 
 /* Operand fields of ftf_op_t.arg; an op uses only the fields its descriptor names. */
@@ -182,15 +197,22 @@ typedef struct {
 
 extern _Thread_local ftf_pos_t ftf_here;
 
-/* A scheduling strategy: what happens around each op. Free mode is one; a serialized
- * scheduler is another, plugging in without touching the ops. */
+/* A scheduling strategy: what happens around each op and how a thread waits for
+ * another. Free mode is one; the serialized scheduler is another, plugging in without
+ * touching the ops. Hooks marked "detached" run without the thread attached. */
 typedef struct {
     const char *name;
+    void (*run_begin)(ftf_run_t *run);                 /* driving thread, before workers */
+    void (*thread_start)(ftf_run_t *run, int tid);     /* detached, before the first op */
     void (*before_op)(ftf_run_t *run, int tid, const ftf_op_t *op);
-    void (*thread_done)(ftf_run_t *run, int tid);
+    void (*thread_done)(ftf_run_t *run, int tid);      /* detached, after the last op */
+    /* Waits until wake(channel) may have changed what the caller waits for. */
+    void (*wait)(ftf_run_t *run, const void *channel);
+    void (*wake)(ftf_run_t *run, const void *channel);
 } ftf_sched_t;
 
 extern const ftf_sched_t sched_free;
+extern const ftf_sched_t sched_serial;
 
 struct ftf_run {
     const ftf_program_t *prog;
@@ -214,11 +236,42 @@ void runner_barrier(ftf_run_t *run);
 void runner_expect_error(ftf_run_t *run, const char *where, PyObject *expected,
                          PyObject *also_expected);
 void runner_require(ftf_run_t *run, int ok, const char *what);
+/* Runs every op of the mixed table on each worker, one thread at a time, so that the
+ * objects that outlive an input (dicts marked shared on first foreign read, caches,
+ * warmed and, from 3.14, specialized code) are already in the state later inputs find
+ * them in: an input then takes the same path in a fresh process as deep into a fuzzing
+ * session, and a crash found there replays. */
+void runner_warm_up(void);
+
+/* ---- sched_serial.c: one thread at a time, switching where the schedule says ------- */
+
+/* True on a worker thread inside a serialized run: its blocking and its clock go
+ * through the scheduler. */
+bool serial_is_scheduled(void);
+/* A scheduling point: counts it and switches threads when the schedule says so. pc is
+ * the code that reached it (NULL between ops). Does nothing outside serialized runs. */
+void serial_point(const void *pc);
+/* Blocks the calling scheduled thread until serial_wake(channel) or until the virtual
+ * clock reaches deadline_ns (INT64_MAX: never); false when the deadline passed. */
+bool serial_block(const void *channel, int64_t deadline_ns);
+/* Makes the threads blocked on channel runnable; callable from any thread. */
+void serial_wake(const void *channel);
+/* The running thread offers the turn to the others (sched_yield in a spin loop). */
+void serial_yield(void);
+/* The virtual clock of scheduled threads, in ns: advances with scheduling points and
+ * jumps to a deadline when every thread waits, so time-based code replays exactly. */
+int64_t serial_now_ns(void);
+
+/* ---- blocking.c: semaphores, sched_yield and the clock, seen by the scheduler ------- */
+
+/* Resolves the C library's own functions; call before any thread is scheduled. */
+void blocking_init(void);
 
 /* ---- runtime.c: the interpreter and the parked workers -------------------------- */
 
 ftf_world_t *runtime_world(void);
-/* Runs fn(run, tid) on workers 0..n-1, released together; returns when all are done. */
+/* Runs fn(run, tid) on workers 0..n-1, released together and detached (fn attaches
+ * when it needs the interpreter); returns when all are done. */
 void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
 int64_t runtime_now_ns(void);
 
@@ -239,6 +292,9 @@ _Noreturn void report_finding(const char *kind, const char *fmt, ...)
  * Names the culprit, prints every worker's stack. */
 _Noreturn void report_stuck(const int64_t *ms, const int *ops);
 void report_install_hooks(void);
+/* "Objects/structmember.c:87 PyMember_GetOne" for each code address (at worst
+ * "exe+0x1234"), using llvm-symbolizer (FTFUZZ_SYMBOLIZER overrides where it is). */
+void report_symbolize(const void *const *pcs, int n, char (*out)[256]);
 void report_set_run(const ftf_run_t *run);
 void report_register_thread(int tid, pthread_t thread);
 
@@ -263,6 +319,8 @@ enum {
     SELFTEST_READ_FREED,   /* loads a slot's pointer, lets the value die, then uses it */
     SELFTEST_LEAK,         /* one Py_INCREF never given back */
     SELFTEST_STALL,        /* blocks past the watchdog's bound */
+    SELFTEST_RACY_READ,    /* loads a slot's pointer, a scheduling point, then increfs it */
+    SELFTEST_HOLD_LOCK,    /* holds an object's critical section across a scheduling point */
 };
 
 #endif

@@ -4,6 +4,10 @@
 
 #include "internal.h"
 
+/* A scheduling point of the test ops' own, between two steps that must not be split:
+ * the serialized scheduler can switch here at either depth. */
+__attribute__((noinline)) static void window(void) { serial_point(__builtin_return_address(0)); }
+
 void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     ftf_world_t *w = run->world;
@@ -32,6 +36,31 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj,
                  targets_attr_name(FTF_POOL_SLOTS, attr));
         canary_check_observed(run, loaded, where);
+        break;
+    }
+    case SELFTEST_RACY_READ: {
+        /* The reader of SELFTEST_READ_FREED without the writer: it loses the race only
+         * when another thread replaces the value inside the window. */
+        int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+        int attr = ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS];
+        PyObject *o = w->objs[FTF_POOL_SLOTS][obj];
+        PyObject *loaded = *(PyObject **)((char *)o + w->offsets[FTF_POOL_SLOTS][attr]);
+        window();
+        Py_XINCREF(loaded);
+        char where[48];
+        snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj,
+                 targets_attr_name(FTF_POOL_SLOTS, attr));
+        canary_check_observed(run, loaded, where);
+        Py_XDECREF(loaded);
+        break;
+    }
+    case SELFTEST_HOLD_LOCK: {
+        /* Holds the object's critical section across a scheduling point, so another
+         * thread's store blocks on it and must hand the turn back. */
+        PyObject *o = w->objs[FTF_POOL_SLOTS][ftf_arg_obj(op->arg) % FTF_POOL_OBJS];
+        Py_BEGIN_CRITICAL_SECTION(o);
+        window();
+        Py_END_CRITICAL_SECTION();
         break;
     }
     case SELFTEST_STALL: {

@@ -1,14 +1,23 @@
 /* Reports: the finding, the program in its readable form and how to replay it, on every
  * way a run can die (an oracle, the watchdog, an ASan report). */
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#endif
 
 static const ftf_run_t *_Atomic current;
 static atomic_flag reporting = ATOMIC_FLAG_INIT;
@@ -35,11 +44,17 @@ static void print_program(void)
         return;
     }
     const char *t = ftf_target_name(run->prog->target);
-    fprintf(stderr, "==ftfuzz== CPython %s free-threaded, target %s, %s scheduler\n", PY_VERSION,
-            t, run->sched->name);
+    const char *serial = run->prog->mode == FTF_MODE_SERIAL ? "_serial" : "";
+    fprintf(stderr, "==ftfuzz== CPython %s free-threaded, target %s, %s scheduler, "
+                    "switch points: %s\n",
+            PY_VERSION, t, run->sched->name, ftf_sched_points());
     fprintf(stderr, "==ftfuzz== program (save it as a .txt file to replay it as text):\n");
     ftf_program_print(run->prog, stderr);
-    fprintf(stderr, "==ftfuzz== replay: ftfuzz reproduce --target %s <crash file or .txt>\n", t);
+    if (run->prog->mode == FTF_MODE_SERIAL) {
+        ftf_print_last_schedule(stderr);
+    }
+    fprintf(stderr, "==ftfuzz== replay: ftfuzz reproduce --target %s%s <crash file or .txt>\n", t,
+            serial);
 }
 
 /* A second finder (another thread, or a dealloc triggered by the abort) waits. */
@@ -75,7 +90,12 @@ static void print_own_stack(int sig)
 {
     (void)sig;
     fprintf(stderr, "==ftfuzz== stack of worker thread %d (op %d):\n", ftf_here.tid, ftf_here.op);
+#ifdef HAVE_ASAN
     __sanitizer_print_stack_trace();
+#else
+    void *pcs[64];
+    backtrace_symbols_fd(pcs, backtrace(pcs, 64), 2);
+#endif
     atomic_fetch_add(&stacks_printed, 1);
 }
 
@@ -123,12 +143,14 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops)
     abort();
 }
 
+#ifdef HAVE_ASAN
 /* ASan prints its own report; this adds what to replay. */
 static void after_asan_report(const char *text)
 {
     (void)text;
     print_program();
 }
+#endif
 
 void report_install_hooks(void)
 {
@@ -136,7 +158,108 @@ void report_install_hooks(void)
     sa.sa_handler = print_own_stack;
     sigemptyset(&sa.sa_mask);
     sigaction(STACK_SIGNAL, &sa, NULL);
+#ifdef HAVE_ASAN
     __asan_set_error_report_callback(after_asan_report);
+#endif
+}
+
+void ftf_symbolize_offsets(const uintptr_t *offsets, int n, char (*out)[256])
+{
+    Dl_info info;
+    uintptr_t base = dladdr((void *)report_symbolize, &info) ? (uintptr_t)info.dli_fbase : 0;
+    const void **pcs = calloc((size_t)n + 1, sizeof(*pcs));
+    for (int i = 0; i < n; i++) {
+        pcs[i] = (const void *)(base + offsets[i]);
+    }
+    report_symbolize(pcs, n, out);
+    free(pcs);
+}
+
+/* Keeps the path from the CPython source root on ("Objects/structmember.c:87"). */
+static const char *source_relative(const char *path)
+{
+    static const char *const roots[] = {"/Include/", "/Objects/", "/Python/", "/Modules/",
+                                        "/Parser/", "/drivers/"};
+    const char *best = path;
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        const char *m = strstr(path, roots[i]);
+        if (m && m + 1 > best) {
+            best = m + 1;
+        }
+    }
+    return best;
+}
+
+static const char *symbolizer(void)
+{
+    const char *env = getenv("FTFUZZ_SYMBOLIZER");
+    if (env && *env) {
+        return env;
+    }
+    static const char *const names[] = {"/usr/bin/llvm-symbolizer-19",
+                                        "/usr/lib/llvm-19/bin/llvm-symbolizer",
+                                        "/usr/bin/llvm-symbolizer"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (access(names[i], X_OK) == 0) {
+            return names[i];
+        }
+    }
+    return NULL;
+}
+
+void report_symbolize(const void *const *pcs, int n, char (*out)[256])
+{
+    Dl_info info;
+    uintptr_t base = dladdr((void *)report_symbolize, &info) ? (uintptr_t)info.dli_fbase : 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(out[i], 256, "exe+0x%lx", (unsigned long)((uintptr_t)pcs[i] - base));
+    }
+    const char *tool = symbolizer();
+    char input[] = "/tmp/ftfuzz-pcs-XXXXXX";
+    int fd = tool && n ? mkstemp(input) : -1;
+    if (fd < 0) {
+        return;
+    }
+    FILE *in = fdopen(fd, "w");
+    for (int i = 0; i < n; i++) {
+        /* A return address points after the call: step back into it. */
+        fprintf(in, "0x%lx\n", (unsigned long)((uintptr_t)pcs[i] - base - 1));
+    }
+    fclose(in);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s --inlining --obj=/proc/%d/exe < %s 2>/dev/null", tool,
+             (int)getpid(), input);
+    FILE *res = popen(cmd, "r");
+    /* Per address: function/location line pairs, innermost inlined frame first, then a
+     * blank line. Keep the innermost frame and the function it is inlined into. */
+    char line[512], fn[128] = "", loc[256] = "", inner[256] = "";
+    int i = 0, frames = 0;
+    while (res && i < n && fgets(line, sizeof(line), res)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!*line) {
+            if (frames > 1) {
+                snprintf(out[i], 256, "%s in %s %s", inner, fn, loc);
+            }
+            else if (frames == 1) {
+                snprintf(out[i], 256, "%s", inner);
+            }
+            i++, frames = 0;
+            continue;
+        }
+        snprintf(fn, sizeof(fn), "%s", line);
+        if (!fgets(line, sizeof(line), res)) {
+            break;
+        }
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(loc, sizeof(loc), "%s", source_relative(line));
+        if (frames++ == 0) {
+            snprintf(inner, sizeof(inner), "%s %s", fn, loc);
+        }
+    }
+    if (res) {
+        pclose(res);
+    }
+    unlink(input);
 }
 
 /* The interpreter never frees some start-up allocations and is never finalized here, so
@@ -144,5 +267,7 @@ void report_install_hooks(void)
  * values under test are the canary audit's job. Objects live in mimalloc, not in ASan's
  * heap, so its 256 MB quarantine of freed malloc blocks buys little here and would be
  * most of a long run's memory: 16 MB. ASAN_OPTIONS still overrides both. */
+#ifdef HAVE_ASAN
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0:quarantine_size_mb=16"; }
+#endif

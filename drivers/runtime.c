@@ -26,7 +26,7 @@ static struct {
     bool stopping;
     ftf_run_t *run;
     void (*fn)(ftf_run_t *, int);
-    atomic_int at_gate;
+    atomic_int at_gate, ready;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER,
           .done = PTHREAD_COND_INITIALIZER};
@@ -44,8 +44,9 @@ static void *worker_main(void *arg)
 {
     int tid = (int)(intptr_t)arg;
     PyGILState_STATE g = PyGILState_Ensure();
-    PyThreadState *ts = PyEval_SaveThread();
+    PyThreadState *ts = PyEval_SaveThread(); /* fn attaches through PyGILState_Ensure */
     report_register_thread(tid, pthread_self());
+    atomic_fetch_add(&pool.ready, 1);
     unsigned seen = 0;
     for (;;) {
         pthread_mutex_lock(&pool.lock);
@@ -61,14 +62,12 @@ static void *worker_main(void *arg)
         if (!active) {
             continue;
         }
-        /* Released together: nobody attaches before every worker of the run is awake. */
+        /* Released together: nobody starts before every worker of the run is awake. */
         atomic_fetch_add(&pool.at_gate, 1);
         while (atomic_load(&pool.at_gate) < pool.nactive) {
             sched_yield();
         }
-        PyEval_RestoreThread(ts);
         pool.fn(pool.run, tid);
-        ts = PyEval_SaveThread();
         pthread_mutex_lock(&pool.lock);
         if (++pool.ndone == pool.nactive) {
             pthread_cond_signal(&pool.done);
@@ -82,6 +81,9 @@ static void *worker_main(void *arg)
 
 void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int))
 {
+    /* Detached before any worker starts: a stop-the-world in the run then finds this
+     * thread parked every time, not attached some of the times. */
+    Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&pool.lock);
     pool.run = run;
     pool.fn = fn;
@@ -90,9 +92,6 @@ void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int))
     atomic_store(&pool.at_gate, 0);
     pool.generation++;
     pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&pool.lock);
     while (pool.ndone < pool.nactive) {
         pthread_cond_wait(&pool.done, &pool.lock);
     }
@@ -151,20 +150,33 @@ static void start_interpreter(void)
 
 static void init_once(void)
 {
+    blocking_init();
     report_install_hooks();
     start_interpreter();
+    /* One at a time: each makes its thread state, and the interpreter's list of them
+     * (which a stop-the-world walks, one atomic per thread) is then in the same order
+     * in every process. Nor may a worker still making it race with the first input. */
     for (int i = 0; i < FTF_MAX_THREADS; i++) {
         if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i)) {
             fprintf(stderr, "ftfuzz: cannot create worker thread %d\n", i);
             abort();
+        }
+        while (atomic_load(&pool.ready) <= i) {
+            sched_yield();
         }
     }
     watchdog_start();
     atexit(stop_workers);
 }
 
+static void init_and_warm_up(void)
+{
+    init_once();
+    runner_warm_up();
+}
+
 void ftf_init(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_once);
+    pthread_once(&once, init_and_warm_up);
 }

@@ -13,6 +13,19 @@
  *     byte 3      delay before the op: bits 0-1 kind (none, spin, yield, sleep),
  *                          bits 2-7 amount (spin 2^(amount % 16) pauses, sleep amount us)
  *
+ * The serialized fuzzers (fuzz_*_serial) read a schedule header first, then the same
+ * format-1 program (whose delay bytes they ignore: only the header decides timing):
+ *
+ *   byte 0        switches k = byte % 17
+ *   bytes 1-2     priority order: permutation number (u16, little-endian) % threads!
+ *   3k bytes      k switches: gap (u16, little-endian): scheduling points since the
+ *                 previous switch; thread = byte % threads
+ *
+ * This is PCT's shape (priorities plus a few change points) with the change points
+ * spelled as gaps, so one mutated byte moves one switch and leaves the others where
+ * they were. The program keeps its free-mode bytes, so a free-mode input behind a
+ * header replays its ops in serialized mode.
+ *
  * Every byte string decodes, so the mutator never wastes an input. There is no version
  * byte: it would be the byte the mutator changes to no effect most often. Instead the
  * readable form names the format ("format 1"), the corpus keeps that text beside the
@@ -28,6 +41,12 @@
  *   t1 slots.load-bytecode obj0.a yield
  *   t1 barrier
  *
+ * and for a serialized program, before the ops:
+ *
+ *   schedule serial
+ *   priority t1 t0          (who runs first, and next when the running thread blocks)
+ *   switch +120 t1          (after 120 scheduling points t1 takes the turn)
+ *
  * Op lines are in program order; operands an op does not use are not printed and may
  * not be given. Printing normalises: bits that do not matter print as nothing, so
  * text -> bytes -> text is the identity.
@@ -41,7 +60,68 @@
 
 #define FORMAT_VERSION 1
 
-ftf_program_t *ftf_program_decode(ftf_target_t target, const uint8_t *data, size_t size)
+static int factorial(int n) { return n <= 1 ? 1 : n * factorial(n - 1); }
+
+/* The permutation numbered `index` (Lehmer code), and its inverse. */
+static void permutation_from_index(unsigned index, int n, uint8_t *out)
+{
+    uint8_t left[FTF_MAX_THREADS];
+    for (int i = 0; i < n; i++) {
+        left[i] = (uint8_t)i;
+    }
+    index %= (unsigned)factorial(n);
+    for (int i = 0; i < n; i++) {
+        int f = factorial(n - 1 - i), k = (int)(index / (unsigned)f);
+        index %= (unsigned)f;
+        out[i] = left[k];
+        memmove(left + k, left + k + 1, (size_t)(n - 1 - i - k));
+    }
+}
+
+static unsigned permutation_index(const uint8_t *perm, int n)
+{
+    unsigned index = 0;
+    for (int i = 0; i < n; i++) {
+        int smaller_later = 0;
+        for (int j = i + 1; j < n; j++) {
+            smaller_later += perm[j] < perm[i];
+        }
+        index += (unsigned)(smaller_later * factorial(n - 1 - i));
+    }
+    return index;
+}
+
+#define SERIAL_HEADER 3
+#define SWITCH_BYTES 3
+
+static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, size_t size);
+
+ftf_program_t *ftf_program_decode(ftf_target_t target, ftf_mode_t mode, const uint8_t *data,
+                                  size_t size)
+{
+    if (mode == FTF_MODE_FREE) {
+        return decode_program(target, data, size);
+    }
+    uint8_t h[SERIAL_HEADER + FTF_MAX_SWITCHES * SWITCH_BYTES] = {0};
+    size_t k = size ? data[0] % (FTF_MAX_SWITCHES + 1) : 0;
+    size_t hlen = SERIAL_HEADER + k * SWITCH_BYTES;
+    memcpy(h, data, size < hlen ? size : hlen);
+    ftf_program_t *p = decode_program(target, size > hlen ? data + hlen : NULL,
+                                      size > hlen ? size - hlen : 0);
+    p->mode = FTF_MODE_SERIAL;
+    permutation_from_index(h[1] | (unsigned)h[2] << 8, p->nthreads, p->priority);
+    p->nswitches = (int)k;
+    for (size_t i = 0; i < k; i++) {
+        const uint8_t *b = h + SERIAL_HEADER + i * SWITCH_BYTES;
+        p->switches[i] = (ftf_switch_t){(uint16_t)(b[0] | b[1] << 8), (uint8_t)(b[2] % p->nthreads)};
+    }
+    for (int i = 0; i < p->nops; i++) {
+        p->ops[i].delay = 0;
+    }
+    return p;
+}
+
+static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, size_t size)
 {
     ftf_program_t *p = calloc(1, sizeof(*p));
     const ftf_table_t *t = targets_table(target);
@@ -66,7 +146,21 @@ ftf_program_t *ftf_program_decode(ftf_target_t target, const uint8_t *data, size
 size_t ftf_program_encode(const ftf_program_t *p, uint8_t *out, size_t cap)
 {
     size_t n = 0;
-    if (cap < 1) {
+    if (p->mode == FTF_MODE_SERIAL) {
+        if (cap < SERIAL_HEADER + (size_t)p->nswitches * SWITCH_BYTES + 1) {
+            return 0;
+        }
+        unsigned perm = permutation_index(p->priority, p->nthreads);
+        out[n++] = (uint8_t)p->nswitches;
+        out[n++] = (uint8_t)perm;
+        out[n++] = (uint8_t)(perm >> 8);
+        for (int i = 0; i < p->nswitches; i++) {
+            out[n++] = (uint8_t)p->switches[i].gap;
+            out[n++] = (uint8_t)(p->switches[i].gap >> 8);
+            out[n++] = p->switches[i].thread;
+        }
+    }
+    if (cap < n + 1) {
         return 0;
     }
     out[n++] = (uint8_t)(p->nthreads - FTF_MIN_THREADS);
@@ -80,6 +174,7 @@ size_t ftf_program_encode(const ftf_program_t *p, uint8_t *out, size_t cap)
 }
 
 ftf_target_t ftf_program_target(const ftf_program_t *p) { return p->target; }
+ftf_mode_t ftf_program_mode(const ftf_program_t *p) { return p->mode; }
 void ftf_program_free(ftf_program_t *p) { free(p); }
 
 /* ---- printing ----------------------------------------------------------------------- */
@@ -147,6 +242,16 @@ void ftf_program_print(const ftf_program_t *p, FILE *out)
 {
     fprintf(out, "format %d\ntarget %s\nthreads %d\n", FORMAT_VERSION,
             ftf_target_name(p->target), p->nthreads);
+    if (p->mode == FTF_MODE_SERIAL) {
+        fprintf(out, "schedule serial\npriority");
+        for (int i = 0; i < p->nthreads; i++) {
+            fprintf(out, " t%d", p->priority[i]);
+        }
+        fprintf(out, "\n");
+        for (int i = 0; i < p->nswitches; i++) {
+            fprintf(out, "switch +%u t%u\n", p->switches[i].gap, p->switches[i].thread);
+        }
+    }
     for (int i = 0; i < p->nops; i++) {
         char line[160];
         schedule_format_op(p, i, line, sizeof(line));
@@ -160,6 +265,7 @@ typedef struct {
     char *err;
     size_t errlen;
     int line;
+    bool priority_listed;
 } parse_t;
 
 static int fail(parse_t *ps, const char *fmt, ...)
@@ -256,6 +362,62 @@ static int parse_operand(parse_t *ps, const ftf_op_desc_t *d, const char *tok, f
     return fail(ps, "'%s' is not an operand of %s", tok, d->name);
 }
 
+/* "t1 t0 t2": the threads in priority order; checked against the thread count at the end. */
+static int parse_priority(parse_t *ps, ftf_program_t *p, char *list)
+{
+    char *save = NULL;
+    int n = 0;
+    memset(p->priority, 0xff, sizeof(p->priority));
+    ps->priority_listed = true;
+    for (char *tok = strtok_r(list, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        unsigned t;
+        char rest[8];
+        if (sscanf(tok, "t%u%7s", &t, rest) != 1 || t >= FTF_MAX_THREADS) {
+            return fail(ps, "priority: '%s' is not a thread (t0..t%d)", tok, FTF_MAX_THREADS - 1);
+        }
+        if (n == FTF_MAX_THREADS) {
+            return fail(ps, "priority: more than %d threads", FTF_MAX_THREADS);
+        }
+        p->priority[n++] = (uint8_t)t;
+    }
+    return 0;
+}
+
+/* The schedule lines of a serialized program, once the thread count is known. */
+static int check_serial(parse_t *ps, ftf_program_t *p)
+{
+    bool listed = ps->priority_listed;
+    bool seen[FTF_MAX_THREADS] = {false};
+    if (p->mode == FTF_MODE_FREE) {
+        return listed || p->nswitches ? fail(ps, "priority and switch lines need 'schedule serial'")
+                                      : 0;
+    }
+    for (int i = 0; i < p->nthreads; i++) {
+        int t = listed ? p->priority[i] : i;
+        if (t >= p->nthreads || seen[t]) {
+            return fail(ps, "priority must list each of the %d threads once", p->nthreads);
+        }
+        seen[t] = true;
+        p->priority[i] = (uint8_t)t;
+    }
+    if (listed && p->nthreads < FTF_MAX_THREADS && p->priority[p->nthreads] != 0xff) {
+        return fail(ps, "priority lists more than the %d threads", p->nthreads);
+    }
+    for (int i = 0; i < p->nswitches; i++) {
+        if (p->switches[i].thread >= p->nthreads) {
+            return fail(ps, "switch to t%u, but the program has %d threads", p->switches[i].thread,
+                        p->nthreads);
+        }
+    }
+    for (int i = 0; i < p->nops; i++) {
+        if (p->ops[i].delay) {
+            return fail(ps, "op %d has a delay: serialized programs take their timing from "
+                            "the schedule", i);
+        }
+    }
+    return 0;
+}
+
 static int parse_op(parse_t *ps, ftf_program_t *p, unsigned tid, char *rest)
 {
     char *save = NULL;
@@ -294,7 +456,7 @@ static int parse_op(parse_t *ps, ftf_program_t *p, unsigned tid, char *rest)
 ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen)
 {
     ftf_program_t *p = calloc(1, sizeof(*p));
-    parse_t ps = {err, errlen, 0};
+    parse_t ps = {err, errlen, 0, false};
     int have_target = 0;
     const char *s = text;
     p->nthreads = FTF_MIN_THREADS;
@@ -321,7 +483,7 @@ ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen)
             continue;
         }
         char word[64];
-        unsigned v;
+        unsigned v, tid;
         int off = 0;
         if (sscanf(l, "format %u", &v) == 1) {
             if (v != FORMAT_VERSION) {
@@ -353,6 +515,25 @@ ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen)
             }
             p->nthreads = (int)v;
         }
+        else if (strcmp(l, "schedule serial") == 0 || strcmp(l, "schedule free") == 0) {
+            p->mode = l[9] == 's' ? FTF_MODE_SERIAL : FTF_MODE_FREE;
+        }
+        else if (sscanf(l, "priority %n", &off) == 0 && off > 0) {
+            if (parse_priority(&ps, p, l + off)) {
+                goto error;
+            }
+        }
+        else if (sscanf(l, "switch +%u t%u %63s", &v, &tid, word) == 2) {
+            if (v > UINT16_MAX) {
+                fail(&ps, "switch +%u: a gap is at most %u scheduling points", v, UINT16_MAX);
+                goto error;
+            }
+            if (p->nswitches == FTF_MAX_SWITCHES) {
+                fail(&ps, "more than %d switches", FTF_MAX_SWITCHES);
+                goto error;
+            }
+            p->switches[p->nswitches++] = (ftf_switch_t){(uint16_t)v, (uint8_t)tid};
+        }
         else if (sscanf(l, "t%u %n", &v, &off) == 1 && off > 0) {
             if (!have_target) {
                 fail(&ps, "an op before 'target NAME'");
@@ -363,13 +544,18 @@ ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen)
             }
         }
         else {
-            fail(&ps, "expected 'format N', 'target NAME', 'threads N' or 'tN OP ...'");
+            fail(&ps, "expected 'format N', 'target NAME', 'threads N', 'schedule serial', "
+                      "'priority tN ...', 'switch +GAP tN' or 'tN OP ...'");
             goto error;
         }
     }
     if (!have_target) {
         ps.line = 0;
         fail(&ps, "no 'target NAME' line");
+        goto error;
+    }
+    ps.line = 0;
+    if (check_serial(&ps, p)) {
         goto error;
     }
     return p;

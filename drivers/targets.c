@@ -62,6 +62,10 @@ static const ftf_op_desc_t selftest_leak = {"selftest.leak", ops_selftest, FTF_P
                                             FTF_USES_VALUE, SELFTEST_LEAK};
 static const ftf_op_desc_t selftest_stall = {"selftest.stall", ops_selftest, FTF_POOL_NONE, 0,
                                              SELFTEST_STALL};
+static const ftf_op_desc_t selftest_racy_read = {"selftest.racy-read", ops_selftest, FTF_POOL_SLOTS,
+                                                 FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_RACY_READ};
+static const ftf_op_desc_t selftest_hold_lock = {"selftest.hold-lock", ops_selftest, FTF_POOL_SLOTS,
+                                                 FTF_USES_OBJ, SELFTEST_HOLD_LOCK};
 
 #define CLASS_OPS &class_set, &class_store_k, &class_load_k, &class_delete_k
 #define GLOBALS_OPS \
@@ -77,7 +81,7 @@ static const ftf_op_desc_t *const mixed_ops[] = {
     GLOBALS_OPS, &members_init};
 static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
-    &slots_attr[9], &slots_attr[10]};
+    &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {
@@ -132,13 +136,25 @@ int targets_find_op(ftf_target_t target, const char *name)
 
 const char *ftf_target_name(ftf_target_t target) { return target_names[target]; }
 
+static const char serial_suffix[] = "_serial";
+
+ftf_mode_t ftf_mode_from_name(const char *name)
+{
+    size_t n = strlen(name), k = sizeof(serial_suffix) - 1;
+    return n > k && strcmp(name + n - k, serial_suffix) == 0 ? FTF_MODE_SERIAL : FTF_MODE_FREE;
+}
+
 int ftf_target_from_name(const char *name)
 {
     if (strncmp(name, "fuzz_", 5) == 0) {
         name += 5;
     }
+    size_t n = strlen(name);
+    if (ftf_mode_from_name(name) == FTF_MODE_SERIAL) {
+        n -= sizeof(serial_suffix) - 1;
+    }
     for (int i = 0; i < FTF_TARGET_COUNT; i++) {
-        if (strcmp(target_names[i], name) == 0) {
+        if (strlen(target_names[i]) == n && strncmp(target_names[i], name, n) == 0) {
             return i;
         }
     }

@@ -247,6 +247,14 @@ void world_teardown(ftf_world_t *w)
                 must(PyDict_DelItem(dicts[d], key) == 0, "dict reset");
             }
         }
+        /* Deleted keys leave dummy entries, so a dict's layout (and the probes of every
+         * lookup) would depend on how many inputs ran before: rebuilt, it is the same
+         * for every input. */
+        PyObject *copy = PyDict_Copy(dicts[d]);
+        must(copy != NULL, "dict copy");
+        PyDict_Clear(dicts[d]);
+        must(PyDict_Update(dicts[d], copy) == 0, "dict rebuild");
+        Py_DECREF(copy);
     }
 }
 

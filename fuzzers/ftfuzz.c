@@ -4,6 +4,9 @@
  *   ftfuzz compile   FILE.txt OUT              bytes that decode to a readable program
  *   ftfuzz reproduce [--target T] [--runs N] [--expect clean|finding|KIND[|KIND...]] FILE
  *   ftfuzz run       [--target T] FILE         one run in this process
+ *   ftfuzz replay-check [--target T] FILE      a serialized program, run in two fresh
+ *                                              processes and twice in one: do the
+ *                                              paths match? (first difference if not)
  *
  * FILE is a readable schedule (it names its target) or fuzz bytes; for bytes the target
  * comes from --target or from a path component fuzz_<target> or corpus/<fuzzer>.
@@ -26,7 +29,9 @@ static void usage(void)
             "       ftfuzz compile   FILE.txt OUT\n"
             "       ftfuzz reproduce [--target T] [--runs N] [--expect clean|finding|KIND] FILE\n"
             "       ftfuzz run       [--target T] FILE\n"
-            "targets: slots members class globals mixed selftest\n");
+            "       ftfuzz replay-check [--target T] FILE\n"
+            "targets: slots members class globals mixed selftest, each with _serial for a\n"
+            "serialized fuzzer's input (slots_serial)\n");
     exit(2);
 }
 
@@ -62,22 +67,28 @@ static bool looks_like_text(const char *buf, size_t len)
     return strstr(buf, "target ") != NULL;
 }
 
-static int target_from_path(const char *path)
+/* The fuzzer a path names (corpus/fuzz_slots_serial/x, fuzz-work/fuzz_slots/crashes/y):
+ * the last fuzz_* component, else the last component that is a target name. */
+static int target_from_path(const char *path, ftf_mode_t *mode)
 {
     char *copy = strdup(path);
     int found = -1;
+    bool fuzz_prefixed = false;
     for (char *save = NULL, *part = strtok_r(copy, "/", &save); part;
          part = strtok_r(NULL, "/", &save)) {
         int t = ftf_target_from_name(part);
-        if (t >= 0 && (strncmp(part, "fuzz_", 5) == 0 || found < 0)) {
+        bool prefixed = strncmp(part, "fuzz_", 5) == 0;
+        if (t >= 0 && (prefixed || !fuzz_prefixed)) {
             found = t;
+            *mode = ftf_mode_from_name(part);
+            fuzz_prefixed = prefixed;
         }
     }
     free(copy);
     return found;
 }
 
-static ftf_program_t *load_program(const char *path, int target)
+static ftf_program_t *load_program(const char *path, int target, ftf_mode_t mode)
 {
     size_t len;
     char *buf = read_file(path, &len);
@@ -91,13 +102,14 @@ static ftf_program_t *load_program(const char *path, int target)
         }
     }
     else {
-        target = target >= 0 ? target : target_from_path(path);
+        target = target >= 0 ? target : target_from_path(path, &mode);
         if (target < 0) {
-            fprintf(stderr, "ftfuzz: %s is fuzz bytes and its path names no target; "
-                            "give --target slots|members|class|globals|mixed|selftest\n", path);
+            fprintf(stderr, "ftfuzz: %s is fuzz bytes and its path names no fuzzer; give "
+                            "--target slots|members|class|globals|mixed|selftest, with _serial "
+                            "for a serialized fuzzer's input\n", path);
             exit(2);
         }
-        p = ftf_program_decode(target, (const uint8_t *)buf, len);
+        p = ftf_program_decode(target, mode, (const uint8_t *)buf, len);
     }
     free(buf);
     return p;
@@ -143,6 +155,9 @@ static int run_child(const ftf_program_t *p, char **out)
         close(fds[0]);
         close(fds[1]);
         ftf_program_run(p);
+        if (ftf_program_mode(p) == FTF_MODE_SERIAL) {
+            ftf_print_last_schedule(stderr);
+        }
         _exit(0);
     }
     close(fds[1]);
@@ -192,6 +207,9 @@ static int reproduce(const ftf_program_t *p, int runs, const char *expect)
                 shown = true;
             }
         }
+        else if (r == 0 && ftf_program_mode(p) == FTF_MODE_SERIAL) {
+            printf("ftfuzz: run 1 found nothing; its schedule:\n%s", out);
+        }
         free(out);
         int k = 0;
         while (k < nkinds && strcmp(kinds[k], kind) != 0) {
@@ -219,14 +237,124 @@ static int reproduce(const ftf_program_t *p, int runs, const char *expect)
     }
     else {
         /* Each run finds one of the expected kinds ("a|b") or nothing: a racy finding may
-         * not show every time in free mode, but a different finding is never expected. */
-        ok = found > 0;
+         * not show every time in free mode, but a different finding is never expected.
+         * A serialized schedule is the same execution every time: every run finds it. */
+        ok = ftf_program_mode(p) == FTF_MODE_SERIAL ? found == runs : found > 0;
         for (int k = 0; k < nkinds; k++) {
             ok = ok && (strcmp(kinds[k], "clean") == 0 || kind_listed(kinds[k], expect));
         }
     }
     printf("ftfuzz: expected %s: %s\n", expect, ok ? "ok" : "MISMATCH");
     return ok ? 0 : 1;
+}
+
+/* One child process runs p once per trace path, in a row, tracing each run. */
+static void traced_child(const ftf_program_t *p, int times, char (*paths)[64])
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        for (int i = 0; i < times; i++) {
+            setenv("FTFUZZ_TRACE", paths[i], 1);
+            ftf_program_run(p);
+        }
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+}
+
+static char **read_lines(const char *path, int *n)
+{
+    size_t len;
+    char *buf = read_file(path, &len);
+    int cap = 1024;
+    char **lines = malloc(sizeof(char *) * (size_t)cap);
+    *n = 0;
+    for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (*n == cap) {
+            lines = realloc(lines, sizeof(char *) * (size_t)(cap *= 2));
+        }
+        lines[(*n)++] = l;
+    }
+    return lines; /* lines[0] is buf, to free */
+}
+
+/* Prints a trace line with its code location: "412 t1 pc +0x6d923e" -> "... at f file:line". */
+static void print_point(const char *label, const char *line)
+{
+    unsigned long off;
+    char where[1][256] = {""};
+    const char *pc = strstr(line, "pc +0x");
+    if (pc && sscanf(pc, "pc +0x%lx", &off) == 1) {
+        uintptr_t o = off;
+        ftf_symbolize_offsets(&o, 1, where);
+    }
+    printf("  %-24s %s%s%s\n", label, line, *where[0] ? " at " : "", where[0]);
+}
+
+static int compare_traces(const char *a, const char *b, const char *what)
+{
+    if (access(b, F_OK) != 0) {
+        printf("ftfuzz: %s: not compared, the first run ended its process (a finding)\n", what);
+        return 0;
+    }
+    int na, nb;
+    char **la = read_lines(a, &na), **lb = read_lines(b, &nb);
+    int i = 0;
+    while (i < na && i < nb && strcmp(la[i], lb[i]) == 0) {
+        i++;
+    }
+    int differ = i < na || i < nb;
+    if (!differ) {
+        printf("ftfuzz: %s: same path, %d scheduling points\n", what, na);
+    }
+    else {
+        printf("ftfuzz: %s: paths differ at scheduling point %d (of %d and %d):\n", what, i + 1, na, nb);
+        if (i > 0) {
+            print_point("last common:", la[i - 1]);
+        }
+        print_point("first run:", i < na ? la[i] : "(ended)");
+        print_point("second run:", i < nb ? lb[i] : "(ended)");
+    }
+    if (na) {
+        free(la[0]);
+    }
+    if (nb) {
+        free(lb[0]);
+    }
+    free(la);
+    free(lb);
+    return differ;
+}
+
+static int replay_check(const ftf_program_t *p)
+{
+    if (ftf_program_mode(p) != FTF_MODE_SERIAL) {
+        fprintf(stderr, "ftfuzz: replay-check compares serialized runs; this is a free-mode "
+                        "program (add 'schedule serial', or use a _serial fuzzer's input)\n");
+        return 2;
+    }
+    char dir[] = "/tmp/ftfuzz-replay-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("ftfuzz: mkdtemp");
+        return 2;
+    }
+    char paths[4][64];
+    for (int i = 0; i < 4; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "%s/run%d", dir, i);
+    }
+    traced_child(p, 1, paths);
+    traced_child(p, 1, paths + 1);
+    traced_child(p, 2, paths + 2);
+    int rc = compare_traces(paths[0], paths[1], "two fresh processes");
+    rc |= compare_traces(paths[2], paths[3], "first and second run in one process");
+    for (int i = 0; i < 4; i++) {
+        unlink(paths[i]);
+    }
+    rmdir(dir);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -236,9 +364,11 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1], *expect = NULL, *file = NULL, *out = NULL;
     int target = -1, runs = 1;
+    ftf_mode_t mode = FTF_MODE_FREE;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
             target = ftf_target_from_name(argv[++i]);
+            mode = ftf_mode_from_name(argv[i]);
             if (target < 0) {
                 fprintf(stderr, "ftfuzz: unknown target '%s'\n", argv[i]);
                 usage();
@@ -270,7 +400,7 @@ int main(int argc, char **argv)
     if (!file) {
         usage();
     }
-    ftf_program_t *p = load_program(file, target);
+    ftf_program_t *p = load_program(file, target, mode);
     int rc = 0;
     if (strcmp(cmd, "print") == 0) {
         ftf_program_print(p, stdout);
@@ -292,6 +422,12 @@ int main(int argc, char **argv)
     }
     else if (strcmp(cmd, "run") == 0) {
         ftf_program_run(p);
+        if (ftf_program_mode(p) == FTF_MODE_SERIAL) {
+            ftf_print_last_schedule(stderr);
+        }
+    }
+    else if (strcmp(cmd, "replay-check") == 0) {
+        rc = replay_check(p);
     }
     else {
         usage();

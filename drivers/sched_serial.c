@@ -1,0 +1,384 @@
+/* The serialized scheduler: exactly one worker runs at a time, and the input's schedule
+ * decides who, so the same input is the same execution on any number of cores.
+ *
+ * The turn passes only at scheduling points: before each op, and in an atomics build at
+ * every atomic operation inside CPython (atomics.c). Threads keep a priority order
+ * (PCT-style): the first runnable thread in it holds the turn. A programmed switch puts
+ * its thread at the front; a thread that blocks, spins (sched_yield) or finishes passes
+ * the turn down the order. Blocking is cooperative (blocking.c routes CPython's
+ * semaphores here), so a thread parked on a lock, a stop-the-world request or a join
+ * hands the turn on and gets it back once it was woken. When nobody can run, the
+ * earliest timed wait times out on the virtual clock; when nobody can even time out,
+ * that is a deadlock among the workers, and a finding.
+ *
+ * Only the thread holding the turn runs CPython code, so the counters below are read
+ * and written by one thread at a time; handing the turn over goes through `lock`,
+ * which orders the memory between the two. */
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Points one thread may pass while another could run, before it must offer the turn:
+ * a lock-free retry loop that waits for a descheduled thread would otherwise spin
+ * forever here, where on real cores it would not. */
+#define FAIR_BUDGET 200000
+/* Virtual time per scheduling point: 1 ms of waiting (PyMutex's fairness bound) is a
+ * thousand points. */
+#define NS_PER_POINT 1000
+#define LOG_CAP 48
+
+enum { RUNNABLE, BLOCKED, DONE };
+static const char *const state_names[] = {"runnable", "blocked", "done"};
+
+typedef struct {
+    uint64_t step;
+    int from, to, op;
+    const void *pc;
+    const char *why;
+} switch_rec_t;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t turn[FTF_MAX_THREADS];
+    atomic_bool active;
+    const ftf_program_t *prog;
+    int n, arrived, current;
+    uint8_t order[FTF_MAX_THREADS]; /* priority, highest first */
+    int state[FTF_MAX_THREADS];
+    const void *channel[FTF_MAX_THREADS];
+    int64_t deadline[FTF_MAX_THREADS];
+    bool timed_out[FTF_MAX_THREADS];
+    int op[FTF_MAX_THREADS];
+    uint64_t step, next_switch, turn_start;
+    int next_sw;
+    int64_t clock_base, vjump;
+    switch_rec_t log[LOG_CAP];
+    int nlog, nswitched;
+    uint64_t path_hash;
+    uintptr_t exe_base;
+    FILE *trace;
+} S = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .turn = {[0 ... FTF_MAX_THREADS - 1] = PTHREAD_COND_INITIALIZER}};
+
+static _Thread_local int me = -1;
+
+bool serial_is_scheduled(void) { return me >= 0; }
+
+uint64_t ftf_last_path_hash(void) { return S.path_hash; }
+
+static uintptr_t pc_offset(const void *pc) { return pc ? (uintptr_t)pc - S.exe_base : 0; }
+
+static void note_path(const void *pc)
+{
+    S.path_hash = (S.path_hash ^ ((uint64_t)pc_offset(pc) << 3 | (uint64_t)me)) * 0x100000001b3ULL;
+    if (S.trace) {
+        if (pc) {
+            fprintf(S.trace, "%" PRIu64 " t%d pc +0x%" PRIxPTR "\n", S.step, me, pc_offset(pc));
+        }
+        else {
+            fprintf(S.trace, "%" PRIu64 " t%d before op %d\n", S.step, me, ftf_here.op);
+        }
+    }
+}
+
+static void move_to(int tid, bool front)
+{
+    int i = 0;
+    while (S.order[i] != tid) {
+        i++;
+    }
+    if (front) {
+        memmove(S.order + 1, S.order, (size_t)i);
+        S.order[0] = (uint8_t)tid;
+    }
+    else {
+        memmove(S.order + i, S.order + i + 1, (size_t)(S.n - 1 - i));
+        S.order[S.n - 1] = (uint8_t)tid;
+    }
+}
+
+/* The next thread to hold the turn: the first runnable one in priority order, else the
+ * earliest timed wait, which times out now on the virtual clock; -1 if nobody. */
+static int pick_next(void)
+{
+    for (int i = 0; i < S.n; i++) {
+        if (S.state[S.order[i]] == RUNNABLE) {
+            return S.order[i];
+        }
+    }
+    int best = -1;
+    for (int t = 0; t < S.n; t++) {
+        if (S.state[t] == BLOCKED && S.deadline[t] != INT64_MAX &&
+            (best < 0 || S.deadline[t] < S.deadline[best])) {
+            best = t;
+        }
+    }
+    if (best >= 0) {
+        int64_t now = serial_now_ns();
+        if (S.deadline[best] > now) {
+            S.vjump += S.deadline[best] - now;
+        }
+        S.state[best] = RUNNABLE;
+        S.timed_out[best] = true;
+    }
+    return best;
+}
+
+/* Gives the turn to `to` and, unless that is the caller, waits to get it back. Holds
+ * S.lock. */
+static void switch_to(int to, const void *pc, const char *why)
+{
+    if (to == me) {
+        S.turn_start = S.step;
+        return;
+    }
+    if (S.nlog < LOG_CAP) {
+        S.log[S.nlog++] = (switch_rec_t){S.step, me, to, ftf_here.op, pc, why};
+    }
+    S.nswitched++;
+    S.current = to;
+    S.turn_start = S.step;
+    pthread_cond_signal(&S.turn[to]);
+    while (S.current != me) {
+        pthread_cond_wait(&S.turn[me], &S.lock);
+    }
+}
+
+_Noreturn static void deadlock(void)
+{
+    char who[256] = "";
+    for (int t = 0; t < S.n; t++) {
+        size_t used = strlen(who);
+        snprintf(who + used, sizeof(who) - used, "%st%d %s in op %d", t ? ", " : "", t,
+                 state_names[S.state[t]], S.op[t]);
+    }
+    pthread_mutex_unlock(&S.lock);
+    report_finding("deadlock", "no worker can run and none waits with a timeout: %s", who);
+}
+
+void serial_point(const void *pc)
+{
+    if (me < 0) {
+        return;
+    }
+    S.step++;
+    note_path(pc);
+    if (S.step >= S.next_switch) {
+        pthread_mutex_lock(&S.lock);
+        const ftf_switch_t *sw = &S.prog->switches[S.next_sw++];
+        S.next_switch = S.next_sw < S.prog->nswitches
+                            ? S.step + S.prog->switches[S.next_sw].gap
+                            : UINT64_MAX;
+        int to = sw->thread;
+        while (S.state[to] != RUNNABLE) {
+            to = (to + 1) % S.n; /* terminates: the caller is runnable */
+        }
+        move_to(to, true);
+        switch_to(to, pc, "switch");
+        pthread_mutex_unlock(&S.lock);
+    }
+    else if (S.step - S.turn_start > FAIR_BUDGET) {
+        serial_yield();
+    }
+}
+
+void serial_yield(void)
+{
+    pthread_mutex_lock(&S.lock);
+    move_to(me, false);
+    switch_to(pick_next(), NULL, "yield");
+    pthread_mutex_unlock(&S.lock);
+}
+
+bool serial_block(const void *channel, int64_t deadline_ns)
+{
+    pthread_mutex_lock(&S.lock);
+    S.state[me] = BLOCKED;
+    S.channel[me] = channel;
+    S.deadline[me] = deadline_ns;
+    S.timed_out[me] = false;
+    int to = pick_next();
+    if (to < 0) {
+        deadlock();
+    }
+    switch_to(to, NULL, "blocked");
+    bool woken = !S.timed_out[me];
+    pthread_mutex_unlock(&S.lock);
+    return woken;
+}
+
+void serial_wake(const void *channel)
+{
+    if (!atomic_load_explicit(&S.active, memory_order_acquire)) {
+        return;
+    }
+    pthread_mutex_lock(&S.lock);
+    for (int t = 0; t < S.n; t++) {
+        if (S.state[t] == BLOCKED && S.channel[t] == channel) {
+            S.state[t] = RUNNABLE;
+        }
+    }
+    pthread_mutex_unlock(&S.lock);
+}
+
+int64_t serial_now_ns(void) { return S.clock_base + (int64_t)S.step * NS_PER_POINT + S.vjump; }
+
+/* ---- the ftf_sched_t hooks ---------------------------------------------------------- */
+
+/* Every clock a scheduled thread reads is this one virtual clock: it starts from the
+ * real monotonic time, so durations measured across the run's start stay plausible. */
+static int64_t real_clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* What one run may inherit from the inputs before it is pinned here, so a crash found
+ * deep in a fuzzing session replays in a fresh process: the type attribute cache and
+ * the garbage collector's allocation count. */
+static void serial_run_begin(ftf_run_t *run)
+{
+    PyType_ClearCache();
+    PyGC_Collect();
+    pthread_mutex_lock(&S.lock);
+    const ftf_program_t *p = run->prog;
+    S.prog = p;
+    S.n = p->nthreads;
+    S.arrived = 0;
+    S.current = -1;
+    memcpy(S.order, p->priority, sizeof(S.order));
+    for (int t = 0; t < S.n; t++) {
+        S.state[t] = RUNNABLE;
+        S.op[t] = -1;
+    }
+    S.step = S.turn_start = 0;
+    S.next_sw = 0;
+    S.next_switch = p->nswitches ? p->switches[0].gap : UINT64_MAX;
+    S.clock_base = real_clock_ns(CLOCK_MONOTONIC);
+    S.vjump = 0;
+    S.nlog = S.nswitched = 0;
+    S.path_hash = 0xcbf29ce484222325ULL;
+    if (!S.exe_base) {
+        Dl_info info;
+        S.exe_base = dladdr((void *)serial_point, &info) ? (uintptr_t)info.dli_fbase : 0;
+    }
+    const char *trace = getenv("FTFUZZ_TRACE");
+    if (trace && *trace) {
+        if (!(S.trace = fopen(trace, "w"))) {
+            fprintf(stderr, "ftfuzz: cannot write the trace to FTFUZZ_TRACE=%s\n", trace);
+            abort();
+        }
+        setvbuf(S.trace, NULL, _IOLBF, 0); /* a finding aborts: keep every line */
+    }
+    atomic_store_explicit(&S.active, true, memory_order_release);
+    pthread_mutex_unlock(&S.lock);
+}
+
+static void serial_thread_start(ftf_run_t *run, int tid)
+{
+    (void)run;
+    pthread_mutex_lock(&S.lock);
+    me = tid;
+    /* The turn is first given once every worker is here: no thread runs CPython code
+     * unscheduled, not even to attach. */
+    if (++S.arrived == S.n) {
+        S.current = S.order[0];
+        pthread_cond_signal(&S.turn[S.current]);
+    }
+    while (S.current != me) {
+        pthread_cond_wait(&S.turn[me], &S.lock);
+    }
+    pthread_mutex_unlock(&S.lock);
+}
+
+static void serial_before_op(ftf_run_t *run, int tid, const ftf_op_t *op)
+{
+    (void)run, (void)op;
+    S.op[tid] = ftf_here.op;
+    serial_point(NULL);
+}
+
+static void serial_thread_done(ftf_run_t *run, int tid)
+{
+    (void)run;
+    pthread_mutex_lock(&S.lock);
+    S.state[tid] = DONE;
+    S.op[tid] = -1;
+    int to = pick_next();
+    bool blocked = false;
+    for (int t = 0; t < S.n; t++) {
+        blocked = blocked || S.state[t] == BLOCKED;
+    }
+    if (to < 0 && blocked) {
+        deadlock();
+    }
+    S.current = to;
+    S.turn_start = S.step;
+    me = -1;
+    if (to >= 0) {
+        pthread_cond_signal(&S.turn[to]);
+    }
+    else {
+        atomic_store_explicit(&S.active, false, memory_order_release);
+        if (S.trace) {
+            fclose(S.trace);
+            S.trace = NULL;
+        }
+    }
+    pthread_mutex_unlock(&S.lock);
+}
+
+static void serial_wait(ftf_run_t *run, const void *channel)
+{
+    (void)run;
+    serial_block(channel, INT64_MAX);
+}
+
+static void serial_wake_hook(ftf_run_t *run, const void *channel)
+{
+    (void)run;
+    serial_wake(channel);
+}
+
+const ftf_sched_t sched_serial = {"serial",         serial_run_begin, serial_thread_start,
+                                  serial_before_op, serial_thread_done, serial_wait,
+                                  serial_wake_hook};
+
+void ftf_print_last_schedule(FILE *out)
+{
+    if (!S.prog) {
+        return;
+    }
+    char turn[32] = "run complete";
+    if (S.current >= 0) {
+        snprintf(turn, sizeof(turn), "t%d has the turn", S.current);
+    }
+    fprintf(out, "==ftfuzz== serialized: %" PRIu64 " scheduling points passed; %s; "
+                 "%d switches taken:\n",
+            S.step, turn, S.nswitched);
+    const void *pcs[LOG_CAP];
+    static char where[LOG_CAP][256];
+    int npcs = 0;
+    for (int i = 0; i < S.nlog; i++) {
+        if (S.log[i].pc) {
+            pcs[npcs++] = S.log[i].pc;
+        }
+    }
+    report_symbolize(pcs, npcs, where);
+    for (int i = 0, k = 0; i < S.nlog; i++) {
+        const switch_rec_t *r = &S.log[i];
+        const char *at = r->pc ? where[k++] : r->why[0] == 's' ? "the op's start" : "a wait";
+        fprintf(out, "==ftfuzz==   point %-7" PRIu64 " t%d -> t%d (%s) in op %d at %s\n", r->step,
+                r->from, r->to, r->why, r->op, at);
+    }
+    if (S.nswitched > S.nlog) {
+        fprintf(out, "==ftfuzz==   ... %d more\n", S.nswitched - S.nlog);
+    }
+    for (int t = 0; t < S.n; t++) {
+        fprintf(out, "==ftfuzz==   t%d %s, op %d\n", t, state_names[S.state[t]], S.op[t]);
+    }
+}
