@@ -53,6 +53,9 @@ ftf_program_t *ftf_program_parse(const char *text, char *err, size_t errlen);
 void ftf_program_print(const ftf_program_t *prog, FILE *out);
 /* Bytes that decode to prog; returns the length written (at most cap). */
 size_t ftf_program_encode(const ftf_program_t *prog, uint8_t *out, size_t cap);
+/* For minimisers: the step-th program one simplification smaller than prog (a switch,
+ * an op, a repeat or an idle thread fewer), or NULL when there are no more. */
+ftf_program_t *ftf_program_shrink(const ftf_program_t *prog, int step);
 ftf_target_t ftf_program_target(const ftf_program_t *prog);
 ftf_mode_t ftf_program_mode(const ftf_program_t *prog);
 void ftf_program_free(ftf_program_t *prog);

@@ -4,6 +4,9 @@
  *   ftfuzz compile   FILE.txt OUT              bytes that decode to a readable program
  *   ftfuzz reproduce [--target T] [--runs N] [--expect clean|finding|KIND[|KIND...]] FILE
  *   ftfuzz run       [--target T] FILE         one run in this process
+ *   ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]
+ *                                              the smallest program that still finds
+ *                                              KIND (default: what FILE finds)
  *   ftfuzz replay-check [--target T] FILE      a serialized program, run in two fresh
  *                                              processes and twice in one: do the
  *                                              paths match? (first difference if not)
@@ -29,6 +32,7 @@ static void usage(void)
             "       ftfuzz compile   FILE.txt OUT\n"
             "       ftfuzz reproduce [--target T] [--runs N] [--expect clean|finding|KIND] FILE\n"
             "       ftfuzz run       [--target T] FILE\n"
+            "       ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]\n"
             "       ftfuzz replay-check [--target T] FILE\n"
             "targets: slots members class globals mixed selftest, each with _serial for a\n"
             "serialized fuzzer's input (slots_serial)\n");
@@ -248,6 +252,87 @@ static int reproduce(const ftf_program_t *p, int runs, const char *expect)
     return ok ? 0 : 1;
 }
 
+/* Does p still find `kind`? A serialized program is the same execution every time, so
+ * one run decides; a free-mode one gets `runs` attempts. */
+static bool still_finds(const ftf_program_t *p, const char *kind, int runs)
+{
+    if (ftf_program_mode(p) == FTF_MODE_SERIAL) {
+        runs = 1;
+    }
+    for (int r = 0; r < runs; r++) {
+        char *out, got[64] = "";
+        int status = run_child(p, &out);
+        finding_kind(out, status, got, sizeof(got));
+        free(out);
+        if (kind_listed(got, kind)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int minimize(ftf_program_t *p, const char *expect, int runs, const char *out_path)
+{
+    char kind[64];
+    if (expect) {
+        snprintf(kind, sizeof(kind), "%s", expect);
+    }
+    else {
+        char *out;
+        int status = run_child(p, &out);
+        finding_kind(out, status, kind, sizeof(kind));
+        free(out);
+        if (strcmp(kind, "clean") == 0) {
+            fprintf(stderr, "ftfuzz: the program finds nothing to minimize for (a free-mode "
+                            "race may need --runs N and --expect KIND)\n");
+            return 1;
+        }
+    }
+    if (!still_finds(p, kind, runs)) {
+        fprintf(stderr, "ftfuzz: the program does not find %s%s; nothing to minimize\n", kind,
+                ftf_program_mode(p) == FTF_MODE_SERIAL ? "" : " in its --runs attempts");
+        return 1;
+    }
+    int tried = 0, kept = 0;
+    for (int step = 0;; step++) {
+        ftf_program_t *c = ftf_program_shrink(p, step);
+        if (!c) {
+            break;
+        }
+        tried++;
+        if (still_finds(c, kind, runs)) {
+            ftf_program_free(p);
+            p = c;
+            kept++;
+            step = -1; /* a smaller program: its candidates from the first */
+        }
+        else {
+            ftf_program_free(c);
+        }
+    }
+    printf("ftfuzz: minimized for %s: %d of %d simplifications kept\n", kind, kept, tried);
+    ftf_program_print(p, stdout);
+    if (ftf_program_mode(p) == FTF_MODE_SERIAL) {
+        char *out;
+        run_child(p, &out);
+        const char *account = strstr(out, "==ftfuzz== serialized:");
+        printf("%s", account ? account : out);
+        free(out);
+    }
+    if (out_path) {
+        FILE *f = fopen(out_path, "w");
+        if (!f) {
+            fprintf(stderr, "ftfuzz: cannot write %s: %s\n", out_path, strerror(errno));
+            return 2;
+        }
+        fprintf(f, "# minimized by ftfuzz minimize: still finds %s\n", kind);
+        ftf_program_print(p, f);
+        fclose(f);
+    }
+    ftf_program_free(p);
+    return 0;
+}
+
 /* One child process runs p once per trace path, in a row, tracing each run. */
 static void traced_child(const ftf_program_t *p, int times, char (*paths)[64])
 {
@@ -428,6 +513,10 @@ int main(int argc, char **argv)
     }
     else if (strcmp(cmd, "replay-check") == 0) {
         rc = replay_check(p);
+    }
+    else if (strcmp(cmd, "minimize") == 0) {
+        rc = minimize(p, expect, runs, out);
+        p = NULL; /* minimize frees what it shrank */
     }
     else {
         usage();
