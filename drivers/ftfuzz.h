@@ -34,9 +34,13 @@ const char *ftf_target_name(ftf_target_t target);
 int ftf_target_from_name(const char *name);
 /* FTF_MODE_SERIAL for a name ending in "_serial" (fuzz_slots_serial), else free. */
 ftf_mode_t ftf_mode_from_name(const char *name);
+/* The ops a target's op byte selects: byte % count, names as the readable form has them. */
+int ftf_target_op_count(ftf_target_t target);
+const char *ftf_target_op_name(ftf_target_t target, int code);
 
 /* Starts the interpreter and the worker threads; idempotent and thread-safe.
- * Environment: FTFUZZ_WATCHDOG_MS (default 1000), FTFUZZ_PYTHONHOME. */
+ * Environment: FTFUZZ_WATCHDOG_MS (default 1000), FTFUZZ_PYTHONHOME (default: the
+ * directory of the executable if it has lib/python3.Nt/, else the build's prefix). */
 void ftf_init(void);
 
 /* Decodes and runs one fuzz input. Every byte string is a valid input. A finding

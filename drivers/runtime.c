@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +117,33 @@ static void stop_workers(void)
     }
 }
 
+/* Where the standard library is: FTFUZZ_PYTHONHOME; else beside the executable, as in
+ * an OSS-Fuzz $OUT (lib/python3.Nt/ next to the fuzzers, wherever the runner unpacked
+ * them); else the prefix this was built against. */
+static const char *python_home(void)
+{
+    static char dir[4096];
+    const char *env = getenv("FTFUZZ_PYTHONHOME");
+    if (env && *env) {
+        return env;
+    }
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 64);
+    if (n > 0) {
+        dir[n] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+            char landmark[4160];
+            snprintf(landmark, sizeof(landmark), "%s/lib/python%d.%dt/os.py", dir, PY_MAJOR_VERSION,
+                     PY_MINOR_VERSION);
+            if (access(landmark, R_OK) == 0) {
+                return dir;
+            }
+        }
+    }
+    return FTF_DEFAULT_PYTHONHOME;
+}
+
 static void start_interpreter(void)
 {
     PyConfig config;
@@ -126,8 +154,7 @@ static void start_interpreter(void)
     /* A fixed hash seed gives every run the same dict and set layouts. */
     config.use_hash_seed = 1;
     config.hash_seed = 0;
-    const char *home = getenv("FTFUZZ_PYTHONHOME");
-    home = home && *home ? home : FTF_DEFAULT_PYTHONHOME;
+    const char *home = python_home();
     PyStatus st = PyConfig_SetBytesString(&config, &config.home, home);
     if (!PyStatus_Exception(st)) {
         st = Py_InitializeFromConfig(&config);

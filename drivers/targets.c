@@ -135,6 +135,8 @@ int targets_find_op(ftf_target_t target, const char *name)
 }
 
 const char *ftf_target_name(ftf_target_t target) { return target_names[target]; }
+int ftf_target_op_count(ftf_target_t target) { return tables[target].nops; }
+const char *ftf_target_op_name(ftf_target_t target, int code) { return tables[target].ops[code]->name; }
 
 static const char serial_suffix[] = "_serial";
 

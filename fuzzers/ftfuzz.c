@@ -7,6 +7,7 @@
  *   ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]
  *                                              the smallest program that still finds
  *                                              KIND (default: what FILE finds)
+ *   ftfuzz dict      TARGET                    a libFuzzer/AFL++ dictionary for a fuzzer
  *   ftfuzz replay-check [--target T] FILE      a serialized program, run in two fresh
  *                                              processes and twice in one: do the
  *                                              paths match? (first difference if not)
@@ -34,6 +35,7 @@ static void usage(void)
             "       ftfuzz run       [--target T] FILE\n"
             "       ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]\n"
             "       ftfuzz replay-check [--target T] FILE\n"
+            "       ftfuzz dict      TARGET\n"
             "targets: slots members class globals mixed selftest, each with _serial for a\n"
             "serialized fuzzer's input (slots_serial)\n");
     exit(2);
@@ -442,10 +444,42 @@ static int replay_check(const ftf_program_t *p)
     return rc;
 }
 
+/* Whole ops (and for a serialized fuzzer, whole switches) as dictionary words: the
+ * mutator can then insert or overwrite one op at a time (schedule.c has the layout). */
+static int print_dict(const char *name)
+{
+    int target = ftf_target_from_name(name);
+    if (target < 0) {
+        fprintf(stderr, "ftfuzz: unknown fuzzer '%s'\n", name);
+        return 2;
+    }
+    for (int code = 0; code < ftf_target_op_count(target); code++) {
+        char word[64];
+        snprintf(word, sizeof(word), "%s", ftf_target_op_name(target, code));
+        for (char *c = word; *c; c++) {
+            *c = (*c == '.' || *c == '-') ? '_' : *c;
+        }
+        printf("%s=\"\\x00\\x%02x\\x00\\x00\"\n", word, code);
+        if (code > 0) { /* and on another thread, repeated, with a fresh value */
+            printf("%s_x16_new_t1=\"\\x01\\x%02x\\xc0\\x00\"\n", word, code);
+        }
+    }
+    if (ftf_mode_from_name(name) == FTF_MODE_SERIAL) {
+        for (int t = 0; t < 4; t++) {
+            printf("switch_16_t%d=\"\\x10\\x00\\x%02x\"\n", t, t);
+            printf("switch_256_t%d=\"\\x00\\x01\\x%02x\"\n", t, t);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         usage();
+    }
+    if (strcmp(argv[1], "dict") == 0) {
+        return print_dict(argv[2]);
     }
     const char *cmd = argv[1], *expect = NULL, *file = NULL, *out = NULL;
     int target = -1, runs = 1;

@@ -3,11 +3,14 @@
  * What each target races is described in drivers/ftfuzz.h. */
 #include "ftfuzz.h"
 
-/* The interpreter and the workers start once, before the first input. */
+/* The interpreter and the workers start once, before the first input; under AFL++
+ * (FTF_INIT_AFTER_FORK) at the first input, in the forked child that runs them. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    ftf_init();
+    if (!FTF_INIT_AFTER_FORK) {
+        ftf_init();
+    }
     return 0;
 }
 

@@ -1,0 +1,42 @@
+#!/bin/bash -eu
+# OSS-Fuzz build of ftfuzz. Builds free-threaded CPython from $SRC/cpython with the
+# platform's $CC/$CFLAGS, installed into $OUT (the fuzzers find its standard library in
+# $OUT/lib/python3.Nt beside them, wherever the runner unpacks $OUT), then every fuzzer
+# with $LIB_FUZZING_ENGINE, and beside each one its .options, seed corpus and dictionary.
+ftfuzz=$SRC/ftfuzz
+
+# The build runs the new interpreter; its start-up allocations are not leaks.
+export ASAN_OPTIONS=detect_leaks=0
+# configure takes -pthread in CFLAGS as proof that threads need no flag, then fails.
+CFLAGS=${CFLAGS//-pthread/}
+CXXFLAGS=${CXXFLAGS//-pthread/}
+
+config=(--disable-gil --disable-test-modules --with-ensurepip=no --prefix="$OUT")
+case $SANITIZER in
+  address) config+=(--with-address-sanitizer) ;;
+  undefined) config+=(--with-undefined-behavior-sanitizer) ;;
+  coverage | none) ;;
+  *) echo "build.sh: SANITIZER=$SANITIZER is not supported: free-threaded CPython allocates" \
+       "with mimalloc, which MemorySanitizer cannot see" >&2; exit 1 ;;
+esac
+
+mkdir -p "$WORK/cpython"
+cd "$WORK/cpython"
+# Out of tree, so a rebuild with other flags never meets a configured source.
+[ -f Makefile ] || CC=$CC CXX=$CXX CFLAGS="$CFLAGS" "$SRC/cpython/configure" -q "${config[@]}"
+make -j"$(nproc)"
+# No byte-compiling: the fuzzers never read or write .pyc files.
+make altinstall PYTHON_FOR_BUILD=true
+
+cmake -S "$ftfuzz" -B "$WORK/ftfuzz" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+  -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
+  -DPYTHON_PREFIX="$OUT" -DFTF_EXTERNAL_FLAGS=ON -DLIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE"
+cmake --build "$WORK/ftfuzz" --target fuzzers -j"$(nproc)"
+
+for options in "$WORK"/ftfuzz/fuzz_*.options; do
+  fuzzer=$(basename "$options" .options)
+  cp "$WORK/ftfuzz/$fuzzer" "$options" "$OUT/"
+  cp "$ftfuzz/fuzzers/dicts/$fuzzer.dict" "$OUT/"
+  zip -q -j "$OUT/${fuzzer}_seed_corpus.zip" "$ftfuzz/corpus/$fuzzer"/*.bin
+done
