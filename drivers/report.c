@@ -75,6 +75,16 @@ static void vreport(const char *kind, const char *fmt, va_list ap)
     print_program();
 }
 
+static void print_stack(void)
+{
+#ifdef HAVE_ASAN
+    __sanitizer_print_stack_trace();
+#else
+    void *pcs[64];
+    backtrace_symbols_fd(pcs, backtrace(pcs, 64), 2);
+#endif
+}
+
 _Noreturn void report_finding(const char *kind, const char *fmt, ...)
 {
     claim_report();
@@ -82,6 +92,9 @@ _Noreturn void report_finding(const char *kind, const char *fmt, ...)
     va_start(ap, fmt);
     vreport(kind, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "==ftfuzz== stack of the thread that found it (thread %d, op %d):\n",
+            ftf_here.tid, ftf_here.op);
+    print_stack();
     fflush(stderr);
     abort();
 }
@@ -90,12 +103,7 @@ static void print_own_stack(int sig)
 {
     (void)sig;
     fprintf(stderr, "==ftfuzz== stack of worker thread %d (op %d):\n", ftf_here.tid, ftf_here.op);
-#ifdef HAVE_ASAN
-    __sanitizer_print_stack_trace();
-#else
-    void *pcs[64];
-    backtrace_symbols_fd(pcs, backtrace(pcs, 64), 2);
-#endif
+    print_stack();
     atomic_fetch_add(&stacks_printed, 1);
 }
 

@@ -5,14 +5,20 @@ FTFUZZ_CACHE=${FTFUZZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ftfuzz}
 # Where the serialized scheduler may switch threads (scripts/build-cpython): "ops" or
 # "atomics" (inside CPython, a build of its own).
 FTFUZZ_SCHED_POINTS=${FTFUZZ_SCHED_POINTS:-ops}
-# Each CPython flavour (FTFUZZ_PATCHES=SERIES, FTFUZZ_SCHED_POINTS=atomics) gets a
-# build directory of its own.
+# The fuzzing engine the fuzzers link: "libfuzzer", or "afl" (AFL++'s afl-clang-fast
+# instruments CPython and the drivers; its driver runs the same entry points).
+FTFUZZ_ENGINE=${FTFUZZ_ENGINE:-libfuzzer}
+# Each CPython flavour (FTFUZZ_PATCHES=SERIES, FTFUZZ_SCHED_POINTS=atomics,
+# FTFUZZ_ENGINE=afl) gets a build directory of its own.
 points_suffix=$([ "$FTFUZZ_SCHED_POINTS" = ops ] || echo "-$FTFUZZ_SCHED_POINTS")
-FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build$points_suffix${FTFUZZ_PATCHES:+-$FTFUZZ_PATCHES}}
+engine_suffix=$([ "$FTFUZZ_ENGINE" = libfuzzer ] || echo "-$FTFUZZ_ENGINE")
+FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build$engine_suffix$points_suffix${FTFUZZ_PATCHES:+-$FTFUZZ_PATCHES}}
 # Pinned: the indexes list newer python3.13 versions than the mirrors serve.
 FTFUZZ_DEBIAN_PY_VERSIONS="3.13.15-1 3.13.5-2+deb13u5"
 CC_BIN=${CC_BIN:-clang-19}
 CXX_BIN=${CXX_BIN:-clang++-19}
+AFL_CC_BIN=${AFL_CC_BIN:-afl-clang-fast}
+AFL_CXX_BIN=${AFL_CXX_BIN:-afl-clang-fast++}
 NM_BIN=${NM_BIN:-llvm-nm-19}
 OBJCOPY_BIN=${OBJCOPY_BIN:-llvm-objcopy-19}
 
