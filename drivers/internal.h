@@ -295,6 +295,9 @@ void report_install_hooks(void);
 /* "Objects/structmember.c:87 PyMember_GetOne" for each code address (at worst
  * "exe+0x1234"), using llvm-symbolizer (FTFUZZ_SYMBOLIZER overrides where it is). */
 void report_symbolize(const void *const *pcs, int n, char (*out)[256]);
+/* Where this executable is loaded: code addresses minus it are the offsets traces and
+ * llvm-symbolizer use. */
+uintptr_t report_exe_base(void);
 void report_set_run(const ftf_run_t *run);
 void report_register_thread(int tid, pthread_t thread);
 

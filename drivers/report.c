@@ -171,10 +171,19 @@ void report_install_hooks(void)
 #endif
 }
 
+uintptr_t report_exe_base(void)
+{
+    static uintptr_t base;
+    if (!base) {
+        Dl_info info;
+        base = dladdr((void *)report_exe_base, &info) ? (uintptr_t)info.dli_fbase : 0;
+    }
+    return base;
+}
+
 void ftf_symbolize_offsets(const uintptr_t *offsets, int n, char (*out)[256])
 {
-    Dl_info info;
-    uintptr_t base = dladdr((void *)report_symbolize, &info) ? (uintptr_t)info.dli_fbase : 0;
+    uintptr_t base = report_exe_base();
     const void **pcs = calloc((size_t)n + 1, sizeof(*pcs));
     for (int i = 0; i < n; i++) {
         pcs[i] = (const void *)(base + offsets[i]);
@@ -217,8 +226,7 @@ static const char *symbolizer(void)
 
 void report_symbolize(const void *const *pcs, int n, char (*out)[256])
 {
-    Dl_info info;
-    uintptr_t base = dladdr((void *)report_symbolize, &info) ? (uintptr_t)info.dli_fbase : 0;
+    uintptr_t base = report_exe_base();
     for (int i = 0; i < n; i++) {
         snprintf(out[i], 256, "exe+0x%lx", (unsigned long)((uintptr_t)pcs[i] - base));
     }

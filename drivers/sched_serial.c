@@ -14,7 +14,6 @@
  * Only the thread holding the turn runs CPython code, so the counters below are read
  * and written by one thread at a time; handing the turn over goes through `lock`,
  * which orders the memory between the two. */
-#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +57,6 @@ static struct {
     switch_rec_t log[LOG_CAP];
     int nlog, nswitched;
     uint64_t path_hash;
-    uintptr_t exe_base;
     FILE *trace;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .turn = {[0 ... FTF_MAX_THREADS - 1] = PTHREAD_COND_INITIALIZER}};
@@ -69,7 +67,9 @@ bool serial_is_scheduled(void) { return me >= 0; }
 
 uint64_t ftf_last_path_hash(void) { return S.path_hash; }
 
-static uintptr_t pc_offset(const void *pc) { return pc ? (uintptr_t)pc - S.exe_base : 0; }
+static uintptr_t exe_base;
+
+static uintptr_t pc_offset(const void *pc) { return pc ? (uintptr_t)pc - exe_base : 0; }
 
 static void note_path(const void *pc)
 {
@@ -262,10 +262,7 @@ static void serial_run_begin(ftf_run_t *run)
     S.vjump = 0;
     S.nlog = S.nswitched = 0;
     S.path_hash = 0xcbf29ce484222325ULL;
-    if (!S.exe_base) {
-        Dl_info info;
-        S.exe_base = dladdr((void *)serial_point, &info) ? (uintptr_t)info.dli_fbase : 0;
-    }
+    exe_base = report_exe_base();
     const char *trace = getenv("FTFUZZ_TRACE");
     if (trace && *trace) {
         if (!(S.trace = fopen(trace, "w"))) {
