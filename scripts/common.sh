@@ -26,18 +26,36 @@ die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found; run scripts/install-deps (it installs $2)"; }
 
-# The patch files of a series (scripts/patches/series/NAME lists them, in order).
-series_patches() {
+# The patch files of a series. scripts/patches/series/NAME lists them in order; a line
+# "already-in-base: FILE ERE" says a base whose FILE matches ERE has an equivalent
+# change upstream already.
+series_file() {
   local list=$FTFUZZ_ROOT/scripts/patches/series/$1
   [ -f "$list" ] || die "no patch series '$1'; the series are: $(ls "$FTFUZZ_ROOT/scripts/patches/series" | tr '\n' ' ')"
-  sed "s|^|$FTFUZZ_ROOT/scripts/patches/|" "$list"
+  echo "$list"
+}
+series_patches() {
+  local list
+  list=$(series_file "$1") || exit 1
+  grep -v '^already-in-base:' "$list" | sed "s|^|$FTFUZZ_ROOT/scripts/patches/|"
+}
+
+# series_touches NAME FILE: whether a patch of the series changes FILE (a path in CPython).
+series_touches() {
+  grep -qx -- "+++ b/$2" $(series_patches "$1")
 }
 
 # apply_series NAME DIR [--dry-run]: applies every patch of the series to DIR, or says
-# which patch does not apply to which base.
+# which patch does not apply to which base, or that the base has the change already.
 apply_series() {
-  local p base
+  local p base file ere list
+  list=$(series_file "$1") || exit 1
   base=$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$2/Include/patchlevel.h")
+  while read -r file ere; do
+    if grep -qE -- "$ere" "$2/$file" 2>/dev/null; then
+      die "series $1 is not needed on CPython $base ($2): its $file already has an equivalent change (matches '$ere')"
+    fi
+  done < <(sed -n 's/^already-in-base: *//p' "$list")
   for p in $(series_patches "$1"); do
     patch -p1 -d "$2" --forward --batch --silent ${3:-} < "$p" >/dev/null \
       || die "patch $(basename "$p") of series $1 does not apply to CPython $base ($2)"
