@@ -64,6 +64,12 @@ ftf_target_t ftf_program_target(const ftf_program_t *prog);
 ftf_mode_t ftf_program_mode(const ftf_program_t *prog);
 void ftf_program_free(ftf_program_t *prog);
 
+/* The serialized fuzzers' mutator: changes one switch, priority or op of the decoded
+ * input (or, some of the time, calls mutate_bytes, the engine's byte mutator, when
+ * given) and writes the result back; returns its length (at most max). */
+size_t ftf_mutate_serial(ftf_target_t target, uint8_t *data, size_t size, size_t max,
+                         unsigned seed, size_t (*mutate_bytes)(uint8_t *, size_t, size_t));
+
 /* Runs a decoded program once (ftf_init first). A finding aborts. */
 void ftf_program_run(const ftf_program_t *prog);
 
@@ -71,12 +77,10 @@ void ftf_program_run(const ftf_program_t *prog);
  * or "atomics" (also at every atomic operation inside CPython). */
 const char *ftf_sched_points(void);
 
-/* Serialized runs only: a fingerprint of the path taken (which thread passed which
- * scheduling point, in order) by the last run of this process. With FTFUZZ_TRACE=FILE
- * set, each run also writes that path to FILE, one point per line. */
-uint64_t ftf_last_path_hash(void);
 /* The account of the last serialized run of this process (or of the one in progress):
- * every switch, where in CPython it happened, and each thread's state. */
+ * every switch, where in CPython it happened, and each thread's state. With
+ * FTFUZZ_TRACE=FILE set, each serialized run also writes its path (which thread passed
+ * which scheduling point, in order) to FILE, one point per line. */
 void ftf_print_last_schedule(FILE *out);
 /* Source locations of code addresses given as offsets into this executable (as a
  * trace writes them): "PyMember_GetOne Objects/structmember.c:87", or "exe+0x1234". */

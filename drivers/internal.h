@@ -262,6 +262,18 @@ void serial_yield(void);
  * jumps to a deadline when every thread waits, so time-based code replays exactly. */
 int64_t serial_now_ns(void);
 
+/* ---- interleaving.c: which switch pairs a serialized run took, for the fuzzer -------- */
+
+/* A code location of the scheduler: an offset in the executable, or an op kind when the
+ * switch happened between ops or in a wait (interleaving_op_location). */
+static inline uint64_t interleaving_op_location(int code) { return UINT64_C(1) << 63 | (uint64_t)code; }
+/* Counts one switch: the thread giving up the turn stopped at `stopped`, the one taking
+ * it resumes at `resumed` (0: its first turn). */
+void interleaving_note(uint64_t stopped, uint64_t resumed);
+void interleaving_clear(void);
+/* How many distinct pairs the counters hold (hash collisions merge a few). */
+int interleaving_pairs(void);
+
 /* ---- blocking.c: semaphores, sched_yield and the clock, seen by the scheduler ------- */
 
 /* Resolves the C library's own functions; call before any thread is scheduled. */

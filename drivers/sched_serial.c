@@ -56,7 +56,7 @@ static struct {
     int64_t clock_base, vjump;
     switch_rec_t log[LOG_CAP];
     int nlog, nswitched;
-    uint64_t path_hash;
+    uint64_t stopped_at[FTF_MAX_THREADS]; /* where each thread last gave up the turn */
     FILE *trace;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .turn = {[0 ... FTF_MAX_THREADS - 1] = PTHREAD_COND_INITIALIZER}};
@@ -65,15 +65,22 @@ static _Thread_local int me = -1;
 
 bool serial_is_scheduled(void) { return me >= 0; }
 
-uint64_t ftf_last_path_hash(void) { return S.path_hash; }
-
 static uintptr_t exe_base;
 
 static uintptr_t pc_offset(const void *pc) { return pc ? (uintptr_t)pc - exe_base : 0; }
 
-static void note_path(const void *pc)
+/* Where the calling thread is, for interleaving coverage: its code, or between ops and in
+ * waits the kind of op it is at. */
+static uint64_t location(const void *pc)
 {
-    S.path_hash = (S.path_hash ^ ((uint64_t)pc_offset(pc) << 3 | (uint64_t)me)) * 0x100000001b3ULL;
+    if (pc) {
+        return pc_offset(pc);
+    }
+    return interleaving_op_location(ftf_here.op >= 0 ? S.prog->ops[ftf_here.op].code : UINT8_MAX);
+}
+
+static void trace_point(const void *pc)
+{
     if (S.trace) {
         if (pc) {
             fprintf(S.trace, "%" PRIu64 " t%d pc +0x%" PRIxPTR "\n", S.step, me, pc_offset(pc));
@@ -139,6 +146,9 @@ static void switch_to(int to, const void *pc, const char *why)
         S.log[S.nlog++] = (switch_rec_t){S.step, me, to, ftf_here.op, pc, why};
     }
     S.nswitched++;
+    uint64_t here = location(pc);
+    interleaving_note(here, S.stopped_at[to]);
+    S.stopped_at[me] = here;
     S.current = to;
     S.turn_start = S.step;
     pthread_cond_signal(&S.turn[to]);
@@ -165,7 +175,7 @@ void serial_point(const void *pc)
         return;
     }
     S.step++;
-    note_path(pc);
+    trace_point(pc);
     if (S.step >= S.next_switch) {
         pthread_mutex_lock(&S.lock);
         const ftf_switch_t *sw = &S.prog->switches[S.next_sw++];
@@ -261,7 +271,8 @@ static void serial_run_begin(ftf_run_t *run)
     S.clock_base = real_clock_ns(CLOCK_MONOTONIC);
     S.vjump = 0;
     S.nlog = S.nswitched = 0;
-    S.path_hash = 0xcbf29ce484222325ULL;
+    memset(S.stopped_at, 0, sizeof(S.stopped_at));
+    interleaving_clear();
     exe_base = report_exe_base();
     const char *trace = getenv("FTFUZZ_TRACE");
     if (trace && *trace) {
@@ -355,8 +366,9 @@ void ftf_print_last_schedule(FILE *out)
         snprintf(turn, sizeof(turn), "t%d has the turn", S.current);
     }
     fprintf(out, "==ftfuzz== serialized: %" PRIu64 " scheduling points passed; %s; "
-                 "%d switches taken:\n",
-            S.step, turn, S.nswitched);
+                 "%d switches taken, %d distinct (where one thread stopped, where the next "
+                 "resumed) pairs:\n",
+            S.step, turn, S.nswitched, interleaving_pairs());
     const void *pcs[LOG_CAP];
     static char where[LOG_CAP][256];
     int npcs = 0;

@@ -28,3 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return ftf_fuzz_one(FTF_FUZZ_TARGET, FTF_FUZZ_MODE, data, size);
 }
+
+#if FTF_SERIAL_FUZZER
+/* libFuzzer's own byte mutator, for the share of mutations that stays byte-level. Weak:
+ * AFL++'s driver has none, and does not call custom mutators either. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max) __attribute__((weak));
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned seed)
+{
+    return ftf_mutate_serial(FTF_FUZZ_TARGET, data, size, max, seed, LLVMFuzzerMutate);
+}
+#endif

@@ -1,5 +1,7 @@
 /* Schedule decoding: every byte string decodes; text -> bytes -> text is the identity;
- * the parser refuses what it cannot run, saying why. Needs no interpreter. */
+ * the parser refuses what it cannot run, saying why; the serialized fuzzers' mutator
+ * changes one thing at a time. Needs no interpreter. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,11 +130,88 @@ static void parse_errors_say_why(void)
     }
 }
 
+/* Splits a printed serialized program into its schedule (priority and switch lines) and
+ * its ops; returns the gaps of its switches in gaps[], their number as the result. */
+static int split_program(const char *text, char *sched, char *ops, unsigned *gaps)
+{
+    int n = 0;
+    *sched = *ops = '\0';
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+        size_t len = strcspn(l, "\n") + 1;
+        bool is_sched = strncmp(l, "priority", 8) == 0 || strncmp(l, "switch", 6) == 0;
+        strncat(is_sched ? sched : ops, l, len);
+        if (strncmp(l, "switch +", 8) == 0) {
+            gaps[n++] = (unsigned)strtoul(l + 8, NULL, 10);
+        }
+        if (!l[len - 1]) {
+            break;
+        }
+    }
+    return n;
+}
+
+/* The serialized fuzzers' mutator changes the schedule or one op, never both, so an
+ * input that pairs two racing ops keeps them while its switches move; and it moves a
+ * switch by a few points (the next atomic over) more often than anything else. */
+static void mutations_change_one_thing(void)
+{
+    static const char src[] = "format 1\ntarget slots\nthreads 3\nschedule serial\n"
+                              "switch +40 t2\nswitch +12 t0\n"
+                              "t0 slots.store-member obj0.a new x16\n"
+                              "t2 slots.load-member obj0.a x16\n"
+                              "t1 slots.store-attr obj0.a c1\n";
+    char err[256] = "";
+    ftf_program_t *p = ftf_program_parse(src, err, sizeof(err));
+    CHECK(p != NULL, "%s", err);
+    if (!p) {
+        return;
+    }
+    uint8_t in[FTF_MAX_ENCODED];
+    size_t n = ftf_program_encode(p, in, sizeof(in));
+    char *text = print_to_string(p);
+    static char sched0[4096], ops0[4096], sched[4096], ops[4096];
+    unsigned gaps0[32], gaps[32];
+    int nsw0 = split_program(text, sched0, ops0, gaps0);
+    free(text);
+    ftf_program_free(p);
+    enum { TRIES = 4000 };
+    int schedule_changed = 0, ops_changed = 0, nudged = 0;
+    for (unsigned seed = 0; seed < TRIES && !failures; seed++) {
+        uint8_t buf[FTF_MAX_ENCODED];
+        memcpy(buf, in, n);
+        size_t m = ftf_mutate_serial(FTF_TARGET_SLOTS, buf, n, sizeof(buf), seed, NULL);
+        CHECK(m > 0 && m <= sizeof(buf), "seed %u: length %zu", seed, m);
+        ftf_program_t *q = ftf_program_decode(FTF_TARGET_SLOTS, FTF_MODE_SERIAL, buf, m);
+        text = print_to_string(q);
+        int nsw = split_program(text, sched, ops, gaps);
+        bool same_sched = strcmp(sched, sched0) == 0, same_ops = strcmp(ops, ops0) == 0;
+        CHECK(same_sched || same_ops, "seed %u changed both the schedule and the ops:\n%s", seed, text);
+        schedule_changed += !same_sched;
+        ops_changed += !same_ops;
+        if (nsw == nsw0 && !same_sched) {
+            int moved = 0, by = 0;
+            for (int i = 0; i < nsw; i++) {
+                moved += gaps[i] != gaps0[i];
+                by += abs((int)gaps[i] - (int)gaps0[i]);
+            }
+            nudged += moved == 1 && by <= 8;
+        }
+        free(text);
+        ftf_program_free(q);
+    }
+    CHECK(schedule_changed > TRIES / 3, "only %d of %d mutations changed the schedule", schedule_changed, TRIES);
+    CHECK(ops_changed > TRIES / 8, "only %d of %d mutations changed an op", ops_changed, TRIES);
+    CHECK(nudged > TRIES / 20, "only %d of %d mutations moved one switch by 1-8 points", nudged, TRIES);
+    printf("mutator: of %d, %d changed the schedule (%d moved one switch by 1-8 points), %d an op\n",
+           TRIES, schedule_changed, nudged, ops_changed);
+}
+
 int main(void)
 {
     random_bytes_round_trip();
     short_inputs_get_defaults();
     parse_errors_say_why();
+    mutations_change_one_thing();
     printf("test_schedule: %s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }

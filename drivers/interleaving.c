@@ -1,0 +1,51 @@
+/* Interleaving coverage: each thread switch of a serialized run, as the pair (where the
+ * thread that gave up the turn stopped, where the thread that takes it resumes), counted
+ * in libFuzzer's extra coverage counters.
+ *
+ * Why: code coverage cannot tell schedules apart. Two inputs running the same ops that
+ * switch threads at different atomics cover the same edges, so the fuzzer keeps neither
+ * for where it switched, and a race whose window is one atomic wide (a reader between
+ * its load of a slot and its incref, a writer between its exchange and its decref) is
+ * found only by blind luck with the 16-bit gaps. With the pair as a feature, an input
+ * that preempts a thread at a place no input preempted it before, or resumes one there,
+ * is new coverage: the corpus keeps it, and mutation grows the next switch from it.
+ * Locations are offsets in the executable, so the same switch counts the same in every
+ * process (ASLR) and a serialized input's features are as reproducible as its path.
+ *
+ * libFuzzer clears and reads the section around each input (it finds it by the linker's
+ * __start_/__stop_ symbols); other engines and the ftfuzz tool ignore it. */
+#include <string.h>
+
+#include "internal.h"
+
+#define PAIR_COUNTERS (1 << 14)
+
+__attribute__((section("__libfuzzer_extra_counters"), used)) static uint8_t pair_counters[PAIR_COUNTERS];
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    return x ^ (x >> 33);
+}
+
+void interleaving_clear(void) { memset(pair_counters, 0, sizeof(pair_counters)); }
+
+void interleaving_note(uint64_t stopped, uint64_t resumed)
+{
+    uint8_t *c = &pair_counters[mix(stopped * 0x9e3779b97f4a7c15ULL ^ mix(resumed)) % PAIR_COUNTERS];
+    if (*c < UINT8_MAX) {
+        (*c)++;
+    }
+}
+
+int interleaving_pairs(void)
+{
+    int n = 0;
+    for (size_t i = 0; i < PAIR_COUNTERS; i++) {
+        n += pair_counters[i] != 0;
+    }
+    return n;
+}
