@@ -264,12 +264,12 @@ int64_t serial_now_ns(void);
 
 /* ---- interleaving.c: which switch pairs a serialized run took, for the fuzzer -------- */
 
-/* A code location of the scheduler: an offset in the executable, or an op kind when the
- * switch happened between ops or in a wait (interleaving_op_location). */
-static inline uint64_t interleaving_op_location(int code) { return UINT64_C(1) << 63 | (uint64_t)code; }
 /* Counts one switch: the thread giving up the turn stopped at `stopped`, the one taking
- * it resumes at `resumed` (0: its first turn). */
+ * it resumes at `resumed` (0: its first turn); locations as sched_serial.c's location(). */
 void interleaving_note(uint64_t stopped, uint64_t resumed);
+/* libFuzzer clears the counters before each input itself; AFL++ and the ftfuzz tool do
+ * not, and the account of a run counts its own pairs, so each run clears them too (a
+ * 16 KiB memset, well under 0.1% of a run). */
 void interleaving_clear(void);
 /* How many distinct pairs the counters hold (hash collisions merge a few). */
 int interleaving_pairs(void);

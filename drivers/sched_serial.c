@@ -69,14 +69,14 @@ static uintptr_t exe_base;
 
 static uintptr_t pc_offset(const void *pc) { return pc ? (uintptr_t)pc - exe_base : 0; }
 
-/* Where the calling thread is, for interleaving coverage: its code, or between ops and in
- * waits the kind of op it is at. */
+/* Where the calling thread is, for interleaving coverage: its code's offset, or between
+ * ops and in waits the kind of op it is at (top bit set: no code offset is that large). */
 static uint64_t location(const void *pc)
 {
     if (pc) {
         return pc_offset(pc);
     }
-    return interleaving_op_location(ftf_here.op >= 0 ? S.prog->ops[ftf_here.op].code : UINT8_MAX);
+    return UINT64_C(1) << 63 | (ftf_here.op >= 0 ? S.prog->ops[ftf_here.op].code : UINT8_MAX);
 }
 
 static void trace_point(const void *pc)
