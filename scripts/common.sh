@@ -26,6 +26,22 @@ die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found; run scripts/install-deps (it installs $2)"; }
 
+# run_step LOG NAME COMMAND...: one step of a build, its output appended to LOG. A failure
+# names the step, shows the end of LOG and exits. The step gets a subshell with set -e of
+# its own because bash ignores set -e in anything left of ||, &&, or in an if: that is how
+# a failed configure once ran on into a build cached as complete. So never call run_step
+# itself from such a place.
+run_step() {
+  local log=$1 name=$2 rc; shift 2
+  set +e
+  ( set -e; "$@" ) >>"$log" 2>&1
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] && return 0
+  tail -n 25 "$log" | sed 's/^/  | /' >&2
+  die "build step '$name' failed (exit $rc); full log: $log"
+}
+
 # The patch files of a series. scripts/patches/series/NAME lists them in order; a line
 # "already-in-base: FILE ERE" says a base whose FILE matches ERE has an equivalent
 # change upstream already.

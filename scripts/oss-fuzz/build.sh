@@ -3,7 +3,12 @@
 # platform's $CC/$CFLAGS, installed into $OUT (the fuzzers find its standard library in
 # $OUT/lib/python3.Nt beside them, wherever the runner unpacks $OUT), then every fuzzer
 # with $LIB_FUZZING_ENGINE, and beside each one its .options, seed corpus and dictionary.
+# OSS-Fuzz runs this with bash -eu, the emulation with plain bash: say it here.
+set -eu
 ftfuzz=$SRC/ftfuzz
+# Which step a failure stopped in, for the last line of the log.
+step=start
+trap 'rc=$?; [ "$rc" = 0 ] || echo "build.sh: failed in step $step (exit $rc)" >&2' EXIT
 
 # The build runs the new interpreter; its start-up allocations are not leaks.
 export ASAN_OPTIONS=detect_leaks=0
@@ -22,18 +27,27 @@ esac
 
 mkdir -p "$WORK/cpython"
 cd "$WORK/cpython"
-# Out of tree, so a rebuild with other flags never meets a configured source.
-[ -f Makefile ] || CC=$CC CXX=$CXX CFLAGS="$CFLAGS" "$SRC/cpython/configure" -q "${config[@]}"
+# Out of tree, so a rebuild with other flags never meets a configured source. A configure
+# that failed half way can leave a Makefile behind: only the marker says it finished.
+if [ ! -f .configured ]; then
+  step=configure
+  CC=$CC CXX=$CXX CFLAGS="$CFLAGS" "$SRC/cpython/configure" -q "${config[@]}"
+  touch .configured
+fi
+step=make
 make -j"$(nproc)"
 # No byte-compiling: the fuzzers never read or write .pyc files.
+step=install
 make altinstall PYTHON_FOR_BUILD=true
 
+step="build the fuzzers"
 cmake -S "$ftfuzz" -B "$WORK/ftfuzz" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
   -DPYTHON_PREFIX="$OUT" -DFTF_EXTERNAL_FLAGS=ON -DLIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE"
 cmake --build "$WORK/ftfuzz" --target fuzzers -j"$(nproc)"
 
+step="copy the fuzzers, options, dictionaries and seeds into \$OUT"
 for options in "$WORK"/ftfuzz/fuzz_*.options; do
   fuzzer=$(basename "$options" .options)
   cp "$WORK/ftfuzz/$fuzzer" "$options" "$OUT/"
