@@ -1,5 +1,8 @@
-/* Private declarations shared by the files of drivers/. One section per file, under the
- * file's name; names start with the file's prefix (canary_, world_, runner_, ...). */
+/* Private declarations shared by the files of drivers/, one section per folder, in the
+ * order of the layers: a file calls only into its own folder and the sections above
+ * its own (scripts/drivers-calls checks the built objects). Above everything else
+ * (report, oracles, ...) a name starts with its folder's prefix; core's files are the
+ * vocabulary all the rest shares, and each names its own (runtime_, schedule_, ...). */
 #ifndef FTFUZZ_INTERNAL_H
 #define FTFUZZ_INTERNAL_H
 
@@ -22,7 +25,7 @@
 #define FTF_MAX_CANARIES 256 /* pinned + at most one fresh canary per op */
 #define FTF_REPEAT 16       /* iterations of an op whose repeat bit is set */
 
-/* ---- schedule.c ---------------------------------------------------------------- */
+/* ---- core/schedule.c: programs as bytes and as text ------------------------------- */
 
 typedef struct {
     uint8_t thread; /* < nthreads */
@@ -69,7 +72,7 @@ typedef enum {
 /* One op as "name operands delay", the way ftf_program_print writes it. */
 void schedule_format_op(const ftf_program_t *p, int i, char *buf, size_t len);
 
-/* ---- targets.c: the op tables ------------------------------------------------------ */
+/* ---- core/targets.c: the op tables (what each op byte means, not how it runs) -------- */
 
 typedef struct ftf_run ftf_run_t;
 typedef struct ftf_op_desc ftf_op_desc_t;
@@ -92,11 +95,20 @@ enum {
     FTF_USES_CLASS = 16, /* attr field names a class of the class pool (A, B, C) */
 };
 
-typedef void (*ftf_op_fn)(ftf_run_t *run, const ftf_op_desc_t *desc, const ftf_op_t *op);
+/* Which ops/ file runs an op: ops_run dispatches on it. */
+typedef enum {
+    FTF_FAMILY_BARRIER,     /* ops_barrier: wait for every other thread */
+    FTF_FAMILY_ATTR,        /* ops_attr: slot and member store/load/delete, per path */
+    FTF_FAMILY_MEMBER_INIT, /* ops_member_init: a C type storing its own member */
+    FTF_FAMILY_SET_CLASS,   /* ops_set_class: __class__ assignment */
+    FTF_FAMILY_CLASS_ATTR,  /* ops_class_attr: a class attribute store/load/delete */
+    FTF_FAMILY_GLOBALS,     /* ops_globals: LOAD_GLOBAL and globals/builtins changes */
+    FTF_FAMILY_SELFTEST,    /* ops_selftest: breaks an oracle's rule on purpose */
+} ftf_family_t;
 
 struct ftf_op_desc {
     const char *name; /* "slots.store-bytecode": unique across all targets */
-    ftf_op_fn fn;
+    ftf_family_t family;
     ftf_pool_t pool;
     unsigned uses; /* FTF_USES_* */
     int variant;   /* per-fn meaning: the attribute path of ops_attr.c */
@@ -117,13 +129,14 @@ const char *targets_class_name(int i);
 /* Finds an op by name in the target's table; -1 if it is not there. */
 int targets_find_op(ftf_target_t target, const char *name);
 
-/* ---- world.c: the Python objects the ops race on --------------------------------- */
+/* ---- core/world.c: the Python objects the ops race on ---------------------------- */
 
 typedef struct {
     char name[40];      /* "slots obj0.a", "globals G0", "A.k" */
     PyObject **cell;    /* where the reference lives (slot memory) or NULL for dicts */
     PyObject *dict;     /* the dict holding it under key (when cell is NULL) */
     PyObject *key;
+    int global; /* a globals or builtins entry: the name's index (G0 ...); else -1 */
 } ftf_holder_t;
 
 typedef struct {
@@ -141,53 +154,24 @@ typedef struct {
     PyObject *load_class_attr_fn; /* o.k through bytecode */
     PyObject *drain_fn;           /* calling it runs the caller's pending refcount merges */
     PyObject *key_k, *key_class;
+    const char *error; /* what the last failing world_* call could not do */
     /* made again for every input */
     PyObject *objs[FTF_POOL_COUNT][FTF_POOL_OBJS];
 } ftf_world_t;
 
+/* Each returns 0, or -1 with what failed in w->error (and the Python error printed). */
 int world_init(ftf_world_t *w);
 /* Fresh instances and initial bindings, values taken from run's pinned canaries. */
-void world_setup(ftf_world_t *w, ftf_run_t *run);
+int world_setup(ftf_world_t *w, ftf_run_t *run);
 /* Drops every reference the world holds to this input's values. */
-void world_teardown(ftf_world_t *w);
+int world_teardown(ftf_world_t *w);
 /* Every place that can hold a value; returns the count written (at most cap). */
 int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap);
 /* The slot or member cell that points at v, or NULL. Reads pointers only: safe to call
  * from a dealloc while other threads run. */
 const char *world_find_cell(ftf_world_t *w, PyObject *v);
 
-/* ---- canary.c: values that report their own death -------------------------------- */
-
-typedef struct {
-    PyObject *all[FTF_MAX_CANARIES];
-    atomic_int count;
-} ftf_canaries_t;
-
-/* A new canary with one reference, owned by the caller. A pinned one's reference is the
- * drivers' own (run->pinned), kept until teardown, so its death before then is an
- * over-release. */
-PyObject *canary_new(ftf_run_t *run, bool pinned);
-/* Checks a value an op observed at `where`: NULL and None pass, a live canary of this
- * run passes, anything else is a finding. */
-void canary_check_observed(ftf_run_t *run, PyObject *v, const char *where);
-int canary_id(PyObject *v);         /* -1 if v is not a canary */
-bool canary_is_alive(PyObject *v);
-bool canary_is_pinned(PyObject *v);
-void canary_describe_death(PyObject *v, char *buf, size_t len);
-/* Frees the memory of every canary of the run; all must be dead. */
-void canary_release_all(ftf_run_t *run);
-int canary_type_ready(void);
-
-/* ---- oracle.c: the audit after each input and the LOAD_GLOBAL history ------------ */
-
-void oracle_record_binding(ftf_run_t *run, int name, PyObject *v);
-void oracle_check_global(ftf_run_t *run, int name, PyObject *v, const char *where);
-/* At quiescence: each live canary's refcount equals its holders (+1 if pinned). */
-void oracle_audit(ftf_run_t *run);
-/* After teardown: every canary must be dead, or a reference leaked. */
-void oracle_check_all_dead(ftf_run_t *run);
-
-/* ---- runner.c: one program, several threads ------------------------------------- */
+/* ---- core/runtime.c: the interpreter, the parked workers, where each thread is ---- */
 
 /* Where a thread is: the op being run. tid -1 is the driving thread (setup, audit). */
 typedef struct {
@@ -197,22 +181,47 @@ typedef struct {
 
 extern _Thread_local ftf_pos_t ftf_here;
 
+/* Starts the interpreter (with world_init) and the workers; call once, with nothing
+ * else running. Returns with the calling thread detached. */
+void runtime_start(void);
+ftf_world_t *runtime_world(void);
+/* The pthread of worker tid, once it has started: false before. */
+bool runtime_worker(int tid, pthread_t *out);
+/* Runs fn(run, tid) on workers 0..n-1, released together and detached (fn attaches
+ * when it needs the interpreter); returns when all are done. */
+void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
+int64_t runtime_now_ns(void);
+
+/* ---- core: a run, and the scheduler interface it holds ------------------------------ */
+
+typedef struct {
+    PyObject *all[FTF_MAX_CANARIES];
+    atomic_int count;
+} ftf_canaries_t;
+
 /* A scheduling strategy: what happens around each op and how a thread waits for
  * another. Free mode is one; the serialized scheduler is another, plugging in without
- * touching the ops. Hooks marked "detached" run without the thread attached. */
+ * touching the ops. The runner holds one; the barrier, sched_blocking.c and the report
+ * reach the strategy only through it. Hooks marked "detached" run without the thread
+ * attached; a NULL hook does nothing (free mode has no blocking of its own). */
 typedef struct {
     const char *name;
     void (*run_begin)(ftf_run_t *run);                 /* driving thread, before workers */
     void (*thread_start)(ftf_run_t *run, int tid);     /* detached, before the first op */
     void (*before_op)(ftf_run_t *run, int tid, const ftf_op_t *op);
     void (*thread_done)(ftf_run_t *run, int tid);      /* detached, after the last op */
-    /* Waits until wake(channel) may have changed what the caller waits for. */
-    void (*wait)(ftf_run_t *run, const void *channel);
-    void (*wake)(ftf_run_t *run, const void *channel);
+    /* Whether the calling thread is one this strategy runs: then it blocks, yields and
+     * reads the clock through the hooks below. */
+    bool (*scheduled)(void);
+    /* Blocks until wake(channel) or until now_ns() reaches deadline_ns (INT64_MAX:
+     * never); false when the deadline passed. */
+    bool (*block)(const void *channel, int64_t deadline_ns);
+    void (*wake)(const void *channel); /* from any thread */
+    void (*yield)(void);
+    int64_t (*now_ns)(void);
+    /* What the strategy adds to a finding's report (the serialized switches). */
+    void (*print_account)(FILE *out);
 } ftf_sched_t;
-
-extern const ftf_sched_t sched_free;
-extern const ftf_sched_t sched_serial;
 
 struct ftf_run {
     const ftf_program_t *prog;
@@ -227,82 +236,18 @@ struct ftf_run {
     atomic_int barrier_arrived, threads_done, barrier_gen;
 };
 
-/* The value an op stores: a pinned canary or a new one (a new reference either way). */
-PyObject *runner_value(ftf_run_t *run, const ftf_op_t *op);
-/* Holds the op's thread at a barrier; the caller is attached. */
-void runner_barrier(ftf_run_t *run);
-/* Clears the current exception when it is one of `expected` (the reason the op may
- * raise it is the caller's comment); any other exception is a finding. */
-void runner_expect_error(ftf_run_t *run, const char *where, PyObject *expected,
-                         PyObject *also_expected);
-void runner_require(ftf_run_t *run, int ok, const char *what);
-/* Runs every op of the mixed table on each worker, one thread at a time, so that the
- * objects that outlive an input (dicts marked shared on first foreign read, caches,
- * warmed and, from 3.14, specialized code) are already in the state later inputs find
- * them in: an input then takes the same path in a fresh process as deep into a fuzzing
- * session, and a crash found there replays. */
-void runner_warm_up(void);
+/* ---- report/: how a finding is told, beneath everything that finds one -------------- */
 
-/* ---- sched_serial.c: one thread at a time, switching where the schedule says ------- */
-
-/* True on a worker thread inside a serialized run: its blocking and its clock go
- * through the scheduler. */
-bool serial_is_scheduled(void);
-/* A scheduling point: counts it and switches threads when the schedule says so. pc is
- * the code that reached it (NULL between ops). Does nothing outside serialized runs. */
-void serial_point(const void *pc);
-/* Blocks the calling scheduled thread until serial_wake(channel) or until the virtual
- * clock reaches deadline_ns (INT64_MAX: never); false when the deadline passed. */
-bool serial_block(const void *channel, int64_t deadline_ns);
-/* Makes the threads blocked on channel runnable; callable from any thread. */
-void serial_wake(const void *channel);
-/* The running thread offers the turn to the others (sched_yield in a spin loop). */
-void serial_yield(void);
-/* The virtual clock of scheduled threads, in ns: advances with scheduling points and
- * jumps to a deadline when every thread waits, so time-based code replays exactly. */
-int64_t serial_now_ns(void);
-
-/* ---- interleaving.c: which switch pairs a serialized run took, for the fuzzer -------- */
-
-/* Counts one switch: the thread giving up the turn stopped at `stopped`, the one taking
- * it resumes at `resumed` (0: its first turn); locations as sched_serial.c's location(). */
-void interleaving_note(uint64_t stopped, uint64_t resumed);
-/* libFuzzer clears the counters before each input itself; AFL++ and the ftfuzz tool do
- * not, and the account of a run counts its own pairs, so each run clears them too (a
- * 16 KiB memset, well under 0.1% of a run). */
-void interleaving_clear(void);
-/* How many distinct pairs the counters hold (hash collisions merge a few). */
-int interleaving_pairs(void);
-
-/* ---- blocking.c: semaphores, sched_yield and the clock, seen by the scheduler ------- */
-
-/* Resolves the C library's own functions; call before any thread is scheduled. */
-void blocking_init(void);
-
-/* ---- runtime.c: the interpreter and the parked workers -------------------------- */
-
-ftf_world_t *runtime_world(void);
-/* Runs fn(run, tid) on workers 0..n-1, released together and detached (fn attaches
- * when it needs the interpreter); returns when all are done. */
-void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
-int64_t runtime_now_ns(void);
-
-/* ---- watchdog.c ----------------------------------------------------------------- */
-
-void watchdog_start(void);
-void watchdog_op_begin(int tid, int op);
-void watchdog_op_end(int tid);
-int watchdog_bound_ms(void);
-
-/* ---- report.c ------------------------------------------------------------------- */
+/* The run a finding belongs to: the report prints its program and asks its scheduler
+ * for its account; NULL between runs. */
 
 /* Prints the finding, the program and how to replay it, then aborts. Only the first
  * finding of a process is printed; a second finder waits for the abort. */
 _Noreturn void report_finding(const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The watchdog's finding: thread t has been in ops[t] for ms[t] (-1: between ops).
- * Names the culprit, prints every worker's stack. */
-_Noreturn void report_stuck(const int64_t *ms, const int *ops);
+/* The watchdog's finding: thread t has been in ops[t] for ms[t] (-1: between ops), over
+ * the bound of bound_ms. Names the culprit, prints every worker's stack. */
+_Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms);
 void report_install_hooks(void);
 /* "Objects/structmember.c:87 PyMember_GetOne" for each code address (at worst
  * "exe+0x1234"), using llvm-symbolizer (FTFUZZ_SYMBOLIZER overrides where it is). */
@@ -311,9 +256,99 @@ void report_symbolize(const void *const *pcs, int n, char (*out)[256]);
  * llvm-symbolizer use. */
 uintptr_t report_exe_base(void);
 void report_set_run(const ftf_run_t *run);
-void report_register_thread(int tid, pthread_t thread);
 
-/* ---- ops_*.c -------------------------------------------------------------------- */
+/* ---- oracles/: what decides that a run went wrong -------------------------------- */
+
+/* oracle_canary.c: values that report their own death. */
+
+/* A new canary with one reference, owned by the caller. A pinned one's reference is the
+ * drivers' own (run->pinned), kept until teardown, so its death before then is an
+ * over-release. */
+PyObject *oracle_canary_new(ftf_run_t *run, bool pinned);
+/* Checks a value an op observed at `where`: NULL and None pass, a live canary of this
+ * run passes, anything else is a finding. */
+void oracle_canary_check_observed(ftf_run_t *run, PyObject *v, const char *where);
+int oracle_canary_id(PyObject *v);         /* -1 if v is not a canary */
+bool oracle_canary_is_alive(PyObject *v);
+bool oracle_canary_is_pinned(PyObject *v);
+void oracle_canary_describe_death(PyObject *v, char *buf, size_t len);
+/* Frees the memory of every canary of the run; all must be dead. */
+void oracle_canary_release_all(ftf_run_t *run);
+int oracle_canary_type_ready(void);
+
+/* oracle_globals.c: which values each global name was ever bound to. */
+
+void oracle_record_binding(ftf_run_t *run, int name, PyObject *v);
+/* Records every binding the world starts the run with. */
+void oracle_record_world_bindings(ftf_run_t *run);
+void oracle_check_global(ftf_run_t *run, int name, PyObject *v, const char *where);
+
+/* oracle_audit.c: reference counts, at quiescence and after teardown. *//* At quiescence: each live canary's refcount equals its holders (+1 if pinned). */
+void oracle_audit(ftf_run_t *run);
+/* After teardown: every canary must be dead, or a reference leaked. */
+void oracle_check_all_dead(ftf_run_t *run);
+
+/* oracle_watchdog.c: an op that does not end within the bound is stuck. */
+
+void oracle_watchdog_start(void);
+void oracle_watchdog_op_begin(int tid, int op);
+void oracle_watchdog_op_end(int tid);
+int oracle_watchdog_bound_ms(void);
+
+/* oracle_errors.c: which Python exceptions an op may raise. */
+
+/* Clears the current exception when it is one of `expected` (the reason the op may
+ * raise it is the caller's comment); any other exception is a finding. */
+void oracle_expect_error(ftf_run_t *run, const char *where, PyObject *expected,
+                         PyObject *also_expected);
+void oracle_require(ftf_run_t *run, int ok, const char *what);
+
+/* ---- sched/: how the threads of a run interleave ----------------------------------- */
+
+/* sched_free.c: truly concurrent threads, delays from the input. */
+extern const ftf_sched_t sched_free;
+
+/* sched_serial.c: one thread at a time, switching where the schedule says. */
+extern const ftf_sched_t sched_serial;
+
+/* A scheduling point: counts it and switches threads when the schedule says so. pc is
+ * the code that reached it (NULL between ops). Does nothing outside serialized runs. */
+void sched_serial_point(const void *pc);
+
+/* sched_interleaving.c: which switch pairs a serialized run took, for the fuzzer. */
+
+/* Counts one switch: the thread giving up the turn stopped at `stopped`, the one taking
+ * it resumes at `resumed` (0: its first turn); locations as sched_serial.c's location(). */
+void sched_interleaving_note(uint64_t stopped, uint64_t resumed);
+/* libFuzzer clears the counters before each input itself; AFL++ and the ftfuzz tool do
+ * not, and the account of a run counts its own pairs, so each run clears them too (a
+ * 16 KiB memset, well under 0.1% of a run). */
+void sched_interleaving_clear(void);
+/* How many distinct pairs the counters hold (hash collisions merge a few). */
+int sched_interleaving_pairs(void);
+
+/* sched_blocking.c: semaphores, sched_yield and the clock, seen by the scheduler. */
+
+/* Resolves the C library's own functions; call before any thread is scheduled. */
+void sched_blocking_init(void);
+/* The strategy whose scheduled threads block, yield and read the clock through it. */
+void sched_blocking_use(const ftf_sched_t *sched);
+
+/* sched_barrier.c: the barrier op's rendezvous, through the run's strategy. */
+
+/* Holds the calling thread (attached) until every other thread is at a barrier or done. */
+void sched_barrier_wait(ftf_run_t *run);
+/* The calling thread has run its last op: it no longer holds a barrier back. */
+void sched_barrier_thread_done(ftf_run_t *run);
+
+/* ---- ops/: the operations that race ------------------------------------------------ */
+
+/* ops_common.c: runs an op of any family; the value a store stores: a pinned canary or
+ * a new one (a new reference either way). */
+void ops_run(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+PyObject *ops_value(ftf_run_t *run, const ftf_op_t *op);
+
+/* One file per family. */
 
 void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_barrier(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
@@ -337,5 +372,9 @@ enum {
     SELFTEST_RACY_READ,    /* loads a slot's pointer, a scheduling point, then increfs it */
     SELFTEST_HOLD_LOCK,    /* holds an object's critical section across a scheduling point */
 };
+
+/* ---- run/runner.c: one program from start to finish --------------------------------
+ * ftf_init, ftf_program_run and ftf_fuzz_one of ftfuzz.h; nothing here is called from
+ * below. */
 
 #endif

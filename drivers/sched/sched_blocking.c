@@ -34,7 +34,7 @@ static void *libc_function(const char *name)
     return f;
 }
 
-void blocking_init(void)
+void sched_blocking_init(void)
 {
     real.sem_wait = libc_function("sem_wait");
     real.sem_trywait = libc_function("sem_trywait");
@@ -56,7 +56,7 @@ static int cooperative_wait(sem_t *s, int64_t deadline_ns)
         if (real.sem_trywait(s) == 0) {
             return 0;
         }
-        if (!serial_block(s, deadline_ns)) {
+        if (!sched_serial_block(s, deadline_ns)) {
             errno = ETIMEDOUT;
             return -1;
         }
@@ -65,31 +65,31 @@ static int cooperative_wait(sem_t *s, int64_t deadline_ns)
 
 int sem_wait(sem_t *s)
 {
-    return serial_is_scheduled() ? cooperative_wait(s, INT64_MAX) : real.sem_wait(s);
+    return sched_serial_is_scheduled() ? cooperative_wait(s, INT64_MAX) : real.sem_wait(s);
 }
 
 int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
-    return serial_is_scheduled() ? cooperative_wait(s, ns_of(abs)) : real.sem_timedwait(s, abs);
+    return sched_serial_is_scheduled() ? cooperative_wait(s, ns_of(abs)) : real.sem_timedwait(s, abs);
 }
 
 int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs)
 {
-    return serial_is_scheduled() ? cooperative_wait(s, ns_of(abs))
+    return sched_serial_is_scheduled() ? cooperative_wait(s, ns_of(abs))
                                  : real.sem_clockwait(s, clock, abs);
 }
 
 int sem_post(sem_t *s)
 {
     int r = real.sem_post(s);
-    serial_wake(s);
+    sched_serial_wake(s);
     return r;
 }
 
 int sched_yield(void)
 {
-    if (serial_is_scheduled()) {
-        serial_yield();
+    if (sched_serial_is_scheduled()) {
+        sched_serial_yield();
         return 0;
     }
     return real.sched_yield();
@@ -97,16 +97,16 @@ int sched_yield(void)
 
 int clock_gettime(clockid_t clock, struct timespec *ts)
 {
-    if (serial_is_scheduled()) {
-        int64_t now = serial_now_ns();
+    if (sched_serial_is_scheduled()) {
+        int64_t now = sched_serial_now_ns();
         ts->tv_sec = now / 1000000000;
         ts->tv_nsec = now % 1000000000;
         return 0;
     }
     int (*f)(clockid_t, struct timespec *) = __atomic_load_n(&real.clock_gettime, __ATOMIC_ACQUIRE);
     if (!f) {
-        /* Before blocking_init (a constructor, the sanitizer runtime): ask the C library
-         * directly, without caching from a thread that may race with blocking_init. */
+        /* Before sched_blocking_init (a constructor, the sanitizer runtime): ask the C library
+         * directly, without caching from a thread that may race with sched_blocking_init. */
         f = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
     }
     return f(clock, ts);

@@ -9,7 +9,7 @@ static void load(ftf_run_t *run, const ftf_op_t *op, int name, const char *where
     PyObject *res = PyObject_Vectorcall(run->world->load_fn[FTF_POOL_GLOBALS][name], &nrep, 1, NULL);
     if (!res) {
         /* The name was deleted from both dicts. */
-        runner_expect_error(run, where, PyExc_NameError, NULL);
+        oracle_expect_error(run, where, PyExc_NameError, NULL);
         return;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
@@ -32,9 +32,9 @@ void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         break;
     case GLOBALS_STORE:
     case BUILTINS_STORE: {
-        PyObject *v = runner_value(run, op);
+        PyObject *v = ops_value(run, op);
         oracle_record_binding(run, name, v);
-        runner_require(run, PyDict_SetItem(dict, key, v) == 0, where);
+        oracle_require(run, PyDict_SetItem(dict, key, v) == 0, where);
         Py_DECREF(v);
         break;
     }
@@ -42,17 +42,17 @@ void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     case BUILTINS_DELETE:
         if (PyDict_DelItem(dict, key) < 0) {
             /* Already deleted, or never bound in this dict. */
-            runner_expect_error(run, where, PyExc_KeyError, NULL);
+            oracle_expect_error(run, where, PyExc_KeyError, NULL);
         }
         break;
     case GLOBALS_CHURN:
         for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
-            runner_require(run, PyDict_SetItem(w->gns, w->churn_keys[i], Py_None) == 0, where);
+            oracle_require(run, PyDict_SetItem(w->gns, w->churn_keys[i], Py_None) == 0, where);
         }
         for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
             if (PyDict_DelItem(w->gns, w->churn_keys[i]) < 0) {
                 /* Another thread's churn deleted it first. */
-                runner_expect_error(run, where, PyExc_KeyError, NULL);
+                oracle_expect_error(run, where, PyExc_KeyError, NULL);
             }
         }
         break;

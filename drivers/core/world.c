@@ -119,16 +119,16 @@ static PyMemberDef *member_def(PyObject *type, PyObject *name)
 int world_init(ftf_world_t *w)
 {
     memset(w, 0, sizeof(*w));
-    if (PyType_Ready(&members_type) < 0 || canary_type_ready() < 0) {
+    if (PyType_Ready(&members_type) < 0 || 0) {
         return -1;
     }
     w->ns = PyDict_New();
     if (!w->ns || PyDict_SetItemString(w->ns, "__builtins__", PyEval_GetBuiltins())) {
-        return -1;
+        return fail(w, "the namespace of the attribute functions");
     }
     PyObject *res = PyRun_String(classes_src, Py_file_input, w->ns, w->ns);
     if (!res) {
-        return -1;
+        return fail(w, "the class statements");
     }
     Py_DECREF(res);
     w->slots_type = PyDict_GetItemString(w->ns, "Slots");
@@ -155,55 +155,47 @@ int world_init(ftf_world_t *w)
             w->attr_names[p][i] = PyUnicode_InternFromString(targets_attr_name(p, i));
             w->memberdefs[p][i] = member_def(types[p], w->attr_names[p][i]);
             if (!w->memberdefs[p][i]) {
-                return -1;
+                return fail(w, "a member descriptor");
             }
             w->offsets[p][i] = w->memberdefs[p][i]->offset;
         }
         if (define_attr_functions(w, p)) {
-            return -1;
+            return fail(w, "the attribute functions");
         }
     }
-    return define_global_functions(w);
+    return define_global_functions(w) ? fail(w, "the LOAD_GLOBAL functions") : 0;
 }
 
-static void must(int ok, const char *what)
+static int set_item(ftf_world_t *w, PyObject *dict, int name, PyObject *v)
 {
-    if (!ok) {
-        PyErr_Print();
-        report_finding("driver-bug", "setting up the world failed: %s", what);
-    }
+    return PyDict_SetItem(dict, w->attr_names[FTF_POOL_GLOBALS][name], v);
 }
 
-static void set_item(ftf_run_t *run, PyObject *dict, int name, PyObject *v)
-{
-    must(PyDict_SetItem(dict, run->world->attr_names[FTF_POOL_GLOBALS][name], v) == 0,
-         "dict store");
-    oracle_record_binding(run, name, v);
-}
-
-void world_setup(ftf_world_t *w, ftf_run_t *run)
+int world_setup(ftf_world_t *w, ftf_run_t *run)
 {
     PyObject **c = run->pinned;
     for (int i = 0; i < FTF_POOL_OBJS; i++) {
         w->objs[FTF_POOL_SLOTS][i] = PyObject_CallNoArgs(w->slots_type);
         w->objs[FTF_POOL_MEMBERS][i] = PyObject_CallNoArgs(w->members_type);
         w->objs[FTF_POOL_CLASS][i] = PyObject_CallNoArgs(w->classes[0]);
-        must(w->objs[FTF_POOL_SLOTS][i] && w->objs[FTF_POOL_MEMBERS][i] &&
-             w->objs[FTF_POOL_CLASS][i], "instances");
+        if (!must(w, w->objs[FTF_POOL_SLOTS][i] && w->objs[FTF_POOL_MEMBERS][i] &&
+                  w->objs[FTF_POOL_CLASS][i], "instances")) {
+            return -1;
+        }
     }
-    must(!PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][0], w->attr_names[FTF_POOL_SLOTS][0], c[0]) &&
-         !PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][1], w->attr_names[FTF_POOL_SLOTS][1], c[1]) &&
-         !PyObject_SetAttr(w->objs[FTF_POOL_MEMBERS][0], w->attr_names[FTF_POOL_MEMBERS][0], c[2]) &&
-         !PyObject_SetAttr(w->objs[FTF_POOL_MEMBERS][1], w->attr_names[FTF_POOL_MEMBERS][1], c[3]) &&
-         !PyObject_SetAttr(w->objs[FTF_POOL_CLASS][0], w->attr_names[FTF_POOL_CLASS][0], c[0]),
-         "initial slot values");
-    must(!PyObject_SetAttr(w->classes[0], w->key_k, c[1]) &&
-         !PyObject_SetAttr(w->classes[1], w->key_k, c[2]), "class attributes");
-    set_item(run, w->gns, 0, c[0]);
-    set_item(run, w->gns, 1, c[1]);
-    set_item(run, w->gns, 3, c[2]);
-    set_item(run, w->bns, 2, c[3]);
-    set_item(run, w->bns, 3, c[0]);
+    bool ok =
+        must(w, !PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][0], w->attr_names[FTF_POOL_SLOTS][0], c[0]) &&
+                !PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][1], w->attr_names[FTF_POOL_SLOTS][1], c[1]) &&
+                !PyObject_SetAttr(w->objs[FTF_POOL_MEMBERS][0], w->attr_names[FTF_POOL_MEMBERS][0], c[2]) &&
+                !PyObject_SetAttr(w->objs[FTF_POOL_MEMBERS][1], w->attr_names[FTF_POOL_MEMBERS][1], c[3]) &&
+                !PyObject_SetAttr(w->objs[FTF_POOL_CLASS][0], w->attr_names[FTF_POOL_CLASS][0], c[0]),
+             "initial slot values") &&
+        must(w, !PyObject_SetAttr(w->classes[0], w->key_k, c[1]) &&
+                !PyObject_SetAttr(w->classes[1], w->key_k, c[2]), "class attributes") &&
+        must(w, !set_item(w, w->gns, 0, c[0]) && !set_item(w, w->gns, 1, c[1]) &&
+                !set_item(w, w->gns, 3, c[2]) && !set_item(w, w->bns, 2, c[3]) &&
+                !set_item(w, w->bns, 3, c[0]), "initial bindings");
+    return ok ? 0 : -1;
 }
 
 static int holder_dicts(ftf_world_t *w, PyObject **dicts, const char **names)
@@ -213,7 +205,7 @@ static int holder_dicts(ftf_world_t *w, PyObject **dicts, const char **names)
     return 2;
 }
 
-void world_teardown(ftf_world_t *w)
+int world_teardown(ftf_world_t *w)
 {
     for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
         for (int i = 0; i < FTF_POOL_OBJS; i++) {
@@ -231,10 +223,14 @@ void world_teardown(ftf_world_t *w)
     for (int c = 0; c < FTF_CLASSES; c++) {
         PyObject *d = ((PyTypeObject *)w->classes[c])->tp_dict;
         if (c < 2) {
-            must(PyObject_SetAttr(w->classes[c], w->key_k, Py_None) == 0, "class reset");
+            if (!must(w, PyObject_SetAttr(w->classes[c], w->key_k, Py_None) == 0, "class reset")) {
+                return -1;
+            }
         }
         else if (PyDict_Contains(d, w->key_k) == 1) {
-            must(PyObject_DelAttr(w->classes[c], w->key_k) == 0, "class reset");
+            if (!must(w, PyObject_DelAttr(w->classes[c], w->key_k) == 0, "class reset")) {
+                return -1;
+            }
         }
     }
     PyObject *dicts[2];
@@ -244,18 +240,26 @@ void world_teardown(ftf_world_t *w)
         for (int i = 0; i < w->nattrs[FTF_POOL_GLOBALS]; i++) {
             PyObject *key = w->attr_names[FTF_POOL_GLOBALS][i];
             if (PyDict_Contains(dicts[d], key) == 1) {
-                must(PyDict_DelItem(dicts[d], key) == 0, "dict reset");
+                if (!must(w, PyDict_DelItem(dicts[d], key) == 0, "dict reset")) {
+                    return -1;
+                }
             }
         }
         /* Deleted keys leave dummy entries, so a dict's layout (and the probes of every
          * lookup) would depend on how many inputs ran before: rebuilt, it is the same
          * for every input. */
         PyObject *copy = PyDict_Copy(dicts[d]);
-        must(copy != NULL, "dict copy");
+        if (!must(w, copy != NULL, "dict copy")) {
+            return -1;
+        }
         PyDict_Clear(dicts[d]);
-        must(PyDict_Update(dicts[d], copy) == 0, "dict rebuild");
+        int rebuilt = PyDict_Update(dicts[d], copy);
         Py_DECREF(copy);
+        if (!must(w, rebuilt == 0, "dict rebuild")) {
+            return -1;
+        }
     }
+    return 0;
 }
 
 int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap)
@@ -265,14 +269,15 @@ int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap)
         for (int i = 0; i < FTF_POOL_OBJS; i++) {
             for (int a = 0; a < w->nattrs[p] && n < cap; a++, n++) {
                 out[n] = (ftf_holder_t){
-                    .cell = (PyObject **)((char *)w->objs[p][i] + w->offsets[p][a])};
+                    .cell = (PyObject **)((char *)w->objs[p][i] + w->offsets[p][a]), .global = -1};
                 snprintf(out[n].name, sizeof(out[n].name), "%s obj%d.%s", pool_prefix[p], i,
                          targets_attr_name(p, a));
             }
         }
     }
     for (int c = 0; c < FTF_CLASSES && n < cap; c++, n++) {
-        out[n] = (ftf_holder_t){.dict = ((PyTypeObject *)w->classes[c])->tp_dict, .key = w->key_k};
+        out[n] = (ftf_holder_t){
+            .dict = ((PyTypeObject *)w->classes[c])->tp_dict, .key = w->key_k, .global = -1};
         snprintf(out[n].name, sizeof(out[n].name), "%s.k", targets_class_name(c));
     }
     PyObject *dicts[2];
@@ -280,7 +285,8 @@ int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap)
     int nd = holder_dicts(w, dicts, dnames);
     for (int d = 0; d < nd; d++) {
         for (int i = 0; i < w->nattrs[FTF_POOL_GLOBALS] && n < cap; i++, n++) {
-            out[n] = (ftf_holder_t){.dict = dicts[d], .key = w->attr_names[FTF_POOL_GLOBALS][i]};
+            out[n] = (ftf_holder_t){
+                .dict = dicts[d], .key = w->attr_names[FTF_POOL_GLOBALS][i], .global = i};
             snprintf(out[n].name, sizeof(out[n].name), "%s %s", dnames[d],
                      targets_attr_name(FTF_POOL_GLOBALS, i));
         }

@@ -63,7 +63,7 @@ static struct {
 
 static _Thread_local int me = -1;
 
-bool serial_is_scheduled(void) { return me >= 0; }
+bool sched_serial_is_scheduled(void) { return me >= 0; }
 
 static uintptr_t exe_base;
 
@@ -124,7 +124,7 @@ static int pick_next(void)
         }
     }
     if (best >= 0) {
-        int64_t now = serial_now_ns();
+        int64_t now = sched_serial_now_ns();
         if (S.deadline[best] > now) {
             S.vjump += S.deadline[best] - now;
         }
@@ -147,7 +147,7 @@ static void switch_to(int to, const void *pc, const char *why)
     }
     S.nswitched++;
     uint64_t here = location(pc);
-    interleaving_note(here, S.stopped_at[to]);
+    sched_interleaving_note(here, S.stopped_at[to]);
     S.stopped_at[me] = here;
     S.current = to;
     S.turn_start = S.step;
@@ -169,7 +169,7 @@ _Noreturn static void deadlock(void)
     report_finding("deadlock", "no worker can run and none waits with a timeout: %s", who);
 }
 
-void serial_point(const void *pc)
+void sched_serial_point(const void *pc)
 {
     if (me < 0) {
         return;
@@ -191,11 +191,11 @@ void serial_point(const void *pc)
         pthread_mutex_unlock(&S.lock);
     }
     else if (S.step - S.turn_start > FAIR_BUDGET) {
-        serial_yield();
+        sched_serial_yield();
     }
 }
 
-void serial_yield(void)
+void sched_serial_yield(void)
 {
     pthread_mutex_lock(&S.lock);
     move_to(me, false);
@@ -203,7 +203,7 @@ void serial_yield(void)
     pthread_mutex_unlock(&S.lock);
 }
 
-bool serial_block(const void *channel, int64_t deadline_ns)
+bool sched_serial_block(const void *channel, int64_t deadline_ns)
 {
     pthread_mutex_lock(&S.lock);
     S.state[me] = BLOCKED;
@@ -220,7 +220,7 @@ bool serial_block(const void *channel, int64_t deadline_ns)
     return woken;
 }
 
-void serial_wake(const void *channel)
+void sched_serial_wake(const void *channel)
 {
     if (!atomic_load_explicit(&S.active, memory_order_acquire)) {
         return;
@@ -234,7 +234,7 @@ void serial_wake(const void *channel)
     pthread_mutex_unlock(&S.lock);
 }
 
-int64_t serial_now_ns(void) { return S.clock_base + (int64_t)S.step * NS_PER_POINT + S.vjump; }
+int64_t sched_serial_now_ns(void) { return S.clock_base + (int64_t)S.step * NS_PER_POINT + S.vjump; }
 
 /* ---- the ftf_sched_t hooks ---------------------------------------------------------- */
 
@@ -272,7 +272,7 @@ static void serial_run_begin(ftf_run_t *run)
     S.vjump = 0;
     S.nlog = S.nswitched = 0;
     memset(S.stopped_at, 0, sizeof(S.stopped_at));
-    interleaving_clear();
+    sched_interleaving_clear();
     exe_base = report_exe_base();
     const char *trace = getenv("FTFUZZ_TRACE");
     if (trace && *trace) {
@@ -307,7 +307,7 @@ static void serial_before_op(ftf_run_t *run, int tid, const ftf_op_t *op)
 {
     (void)run, (void)op;
     S.op[tid] = ftf_here.op;
-    serial_point(NULL);
+    sched_serial_point(NULL);
 }
 
 static void serial_thread_done(ftf_run_t *run, int tid)
@@ -343,13 +343,13 @@ static void serial_thread_done(ftf_run_t *run, int tid)
 static void serial_wait(ftf_run_t *run, const void *channel)
 {
     (void)run;
-    serial_block(channel, INT64_MAX);
+    sched_serial_block(channel, INT64_MAX);
 }
 
 static void serial_wake_hook(ftf_run_t *run, const void *channel)
 {
     (void)run;
-    serial_wake(channel);
+    sched_serial_wake(channel);
 }
 
 const ftf_sched_t sched_serial = {"serial",         serial_run_begin, serial_thread_start,
@@ -368,7 +368,7 @@ void ftf_print_last_schedule(FILE *out)
     fprintf(out, "==ftfuzz== serialized: %" PRIu64 " scheduling points passed; %s; "
                  "%d switches taken, %d distinct (where one thread stopped, where the next "
                  "resumed) pairs:\n",
-            S.step, turn, S.nswitched, interleaving_pairs());
+            S.step, turn, S.nswitched, sched_interleaving_pairs());
     const void *pcs[LOG_CAP];
     static char where[LOG_CAP][256];
     int npcs = 0;

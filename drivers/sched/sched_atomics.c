@@ -20,7 +20,7 @@
 #include "internal.h"
 
 #define SEQ __ATOMIC_SEQ_CST
-#define POINT_loud() serial_point(__builtin_return_address(0))
+#define POINT_loud() sched_serial_point(__builtin_return_address(0))
 #define POINT_quiet() ((void)0)
 
 #define DEFINE_WIDTH(prefix, kind, bits, T)                                                      \

@@ -14,15 +14,15 @@ static struct {
     atomic_int op;
 } slots[FTF_MAX_THREADS];
 
-int watchdog_bound_ms(void) { return bound_ms; }
+int oracle_watchdog_bound_ms(void) { return bound_ms; }
 
-void watchdog_op_begin(int tid, int op)
+void oracle_watchdog_op_begin(int tid, int op)
 {
     atomic_store_explicit(&slots[tid].op, op, memory_order_relaxed);
     atomic_store_explicit(&slots[tid].started_ns, runtime_now_ns(), memory_order_release);
 }
 
-void watchdog_op_end(int tid) { atomic_store_explicit(&slots[tid].started_ns, 0, memory_order_release); }
+void oracle_watchdog_op_end(int tid) { atomic_store_explicit(&slots[tid].started_ns, 0, memory_order_release); }
 
 static void *watch(void *arg)
 {
@@ -41,13 +41,13 @@ static void *watch(void *arg)
             over = over || ms[t] > bound_ms;
         }
         if (over) {
-            report_stuck(ms, ops);
+            report_stuck(ms, ops, bound_ms);
         }
     }
     return NULL;
 }
 
-void watchdog_start(void)
+void oracle_watchdog_start(void)
 {
     const char *env = getenv("FTFUZZ_WATCHDOG_MS");
     if (env && *env) {

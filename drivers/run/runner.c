@@ -1,85 +1,17 @@
 /* Runs one program: sets up the world, hands each worker its ops under a scheduling
- * strategy, then audits at quiescence and tears down. */
+ * strategy, then audits at quiescence and tears down. The top of the library: it starts
+ * everything below once per process, and nothing below calls back into it. */
 #include <pthread.h>
-#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
-
-_Thread_local ftf_pos_t ftf_here = {-1, -1};
-
-/* Free mode: all threads truly concurrent; the input only adds delays before ops. */
-static void free_before_op(ftf_run_t *run, int tid, const ftf_op_t *op)
-{
-    (void)run, (void)tid;
-    unsigned amount = op->delay >> 2;
-    switch ((ftf_delay_t)(op->delay & 3)) {
-    case FTF_DELAY_NONE:
-        break;
-    case FTF_DELAY_SPIN:
-        for (volatile unsigned i = 0; i < 1u << (amount & 15); i++) {
-        }
-        break;
-    case FTF_DELAY_YIELD:
-        sched_yield();
-        break;
-    case FTF_DELAY_SLEEP: {
-        struct timespec ts = {0, (long)amount * 1000};
-        nanosleep(&ts, NULL);
-        break;
-    }
-    }
-}
-
-static void free_wait(ftf_run_t *run, const void *channel)
-{
-    (void)run, (void)channel;
-    sched_yield();
-}
-
-const ftf_sched_t sched_free = {"free", NULL, NULL, free_before_op, NULL, free_wait, NULL};
-
-const char *ftf_sched_points(void) { return FTF_SCHED_POINTS; }
-
-static pthread_mutex_t barrier_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Releases the threads at a barrier once nobody else can arrive. Holds barrier_lock. */
-static void barrier_release_if_complete(ftf_run_t *run)
-{
-    int arrived = atomic_load(&run->barrier_arrived);
-    if (arrived > 0 && arrived + atomic_load(&run->threads_done) == run->prog->nthreads) {
-        atomic_store(&run->barrier_arrived, 0);
-        atomic_fetch_add(&run->barrier_gen, 1);
-        if (run->sched->wake) {
-            run->sched->wake(run, &run->barrier_gen);
-        }
-    }
-}
-
-void runner_barrier(ftf_run_t *run)
-{
-    pthread_mutex_lock(&barrier_lock);
-    int gen = atomic_load(&run->barrier_gen);
-    atomic_fetch_add(&run->barrier_arrived, 1);
-    barrier_release_if_complete(run);
-    pthread_mutex_unlock(&barrier_lock);
-    /* Detached while waiting: a thread stopping the world must not wait for us. */
-    Py_BEGIN_ALLOW_THREADS
-    while (atomic_load(&run->barrier_gen) == gen) {
-        run->sched->wait(run, &run->barrier_gen);
-    }
-    Py_END_ALLOW_THREADS
-}
 
 /* Detached: the scheduler's hook may hand the turn to a thread that must not wait for
  * this one to stop the world. */
 static void thread_done(ftf_run_t *run, int tid)
 {
-    pthread_mutex_lock(&barrier_lock);
-    atomic_fetch_add(&run->threads_done, 1);
-    barrier_release_if_complete(run);
-    pthread_mutex_unlock(&barrier_lock);
+    sched_barrier_thread_done(run);
     if (run->sched->thread_done) {
         run->sched->thread_done(run, tid);
     }
@@ -101,11 +33,11 @@ static void worker_body(ftf_run_t *run, int tid)
         ftf_here.op = i;
         run->sched->before_op(run, tid, op);
         const ftf_op_desc_t *d = run->table->ops[op->code];
-        watchdog_op_begin(tid, i);
-        d->fn(run, d, op);
-        watchdog_op_end(tid);
+        oracle_watchdog_op_begin(tid, i);
+        ops_run(run, d, op);
+        oracle_watchdog_op_end(tid);
         if (PyErr_Occurred()) {
-            runner_expect_error(run, d->name, NULL, NULL);
+            oracle_expect_error(run, d->name, NULL, NULL);
         }
         ftf_here.op = -1;
     }
@@ -121,7 +53,7 @@ static void drain_one(ftf_run_t *run, int tid)
     ftf_here = (ftf_pos_t){tid, -1};
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *r = PyObject_CallNoArgs(run->world->drain_fn);
-    runner_require(run, r != NULL, "draining refcount merges");
+    oracle_require(run, r != NULL, "draining refcount merges");
     Py_DECREF(r);
     PyGILState_Release(g);
 }
@@ -132,35 +64,10 @@ static void drain_all(ftf_run_t *run)
     drain_one(run, -1);
 }
 
-PyObject *runner_value(ftf_run_t *run, const ftf_op_t *op)
+static void world_must(ftf_run_t *run, int status)
 {
-    int v = ftf_arg_value(op->arg);
-    return v < FTF_PINNED ? Py_NewRef(run->pinned[v]) : canary_new(run, false);
-}
-
-void runner_expect_error(ftf_run_t *run, const char *where, PyObject *expected,
-                         PyObject *also_expected)
-{
-    (void)run;
-    PyObject *exc = PyErr_GetRaisedException();
-    if (!exc) {
-        report_finding("driver-bug", "%s failed without an exception", where);
-    }
-    if ((expected && PyErr_GivenExceptionMatches(exc, expected)) ||
-        (also_expected && PyErr_GivenExceptionMatches(exc, also_expected))) {
-        Py_DECREF(exc);
-        return;
-    }
-    PyObject *s = PyObject_Str(exc);
-    const char *msg = s ? PyUnicode_AsUTF8(s) : "<unprintable>";
-    report_finding("unexpected-exception", "%s raised %s: %s", where, Py_TYPE(exc)->tp_name,
-                   msg ? msg : "<unprintable>");
-}
-
-void runner_require(ftf_run_t *run, int ok, const char *what)
-{
-    if (!ok) {
-        runner_expect_error(run, what, NULL, NULL);
+    if (status < 0) {
+        report_finding("driver-bug", "setting up the world failed: %s", run->world->error);
     }
 }
 
@@ -173,37 +80,38 @@ static void run_program(const ftf_program_t *prog)
     run.table = targets_table(prog->target);
     run.sched = prog->mode == FTF_MODE_SERIAL ? &sched_serial : &sched_free;
     run.world = runtime_world();
+    sched_blocking_use(run.sched);
     report_set_run(&run);
     ftf_here = (ftf_pos_t){-1, -1};
     for (int i = 0; i < FTF_PINNED; i++) {
-        run.pinned[i] = canary_new(&run, true);
+        run.pinned[i] = oracle_canary_new(&run, true);
     }
     if (run.sched->run_begin) {
         run.sched->run_begin(&run);
     }
-    world_setup(run.world, &run);
+    world_must(&run, world_setup(run.world, &run));
+    oracle_record_world_bindings(&run);
     runtime_run_workers(&run, prog->nthreads, worker_body);
     drain_all(&run);
     oracle_audit(&run);
     atomic_store(&run.tearing_down, true);
-    world_teardown(run.world);
+    world_must(&run, world_teardown(run.world));
     for (int i = 0; i < FTF_PINNED; i++) {
         Py_CLEAR(run.pinned[i]);
     }
     drain_all(&run);
     oracle_check_all_dead(&run);
-    canary_release_all(&run);
+    oracle_canary_release_all(&run);
     report_set_run(NULL);
     PyGILState_Release(g);
 }
 
-void ftf_program_run(const ftf_program_t *prog)
-{
-    ftf_init();
-    run_program(prog);
-}
-
-void runner_warm_up(void)
+/* Runs every op of the mixed table on each worker, one thread at a time, so that the
+ * objects that outlive an input (dicts marked shared on first foreign read, caches,
+ * warmed and, from 3.14, specialized code) are already in the state later inputs find
+ * them in: an input then takes the same path in a fresh process as deep into a fuzzing
+ * session, and a crash found there replays. */
+static void warm_up(void)
 {
     const ftf_table_t *t = targets_table(FTF_TARGET_MIXED);
     static ftf_program_t p;
@@ -226,6 +134,34 @@ void runner_warm_up(void)
             run_program(&p);
         }
     }
+}
+
+static void init_once(void)
+{
+    sched_blocking_init();
+    report_install_hooks();
+    runtime_start();
+    PyGILState_STATE g = PyGILState_Ensure();
+    if (oracle_canary_type_ready() < 0) {
+        PyErr_Print();
+        fprintf(stderr, "ftfuzz: cannot make the canary type\n");
+        abort();
+    }
+    PyGILState_Release(g);
+    oracle_watchdog_start();
+    warm_up();
+}
+
+void ftf_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+}
+
+void ftf_program_run(const ftf_program_t *prog)
+{
+    ftf_init();
+    run_program(prog);
 }
 
 int ftf_fuzz_one(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size)

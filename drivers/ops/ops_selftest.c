@@ -6,7 +6,7 @@
 
 /* A scheduling point of the test ops' own, between two steps that must not be split:
  * the serialized scheduler can switch here at either depth. */
-__attribute__((noinline)) static void window(void) { serial_point(__builtin_return_address(0)); }
+__attribute__((noinline)) static void window(void) { sched_serial_point(__builtin_return_address(0)); }
 
 void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
@@ -24,18 +24,18 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         int attr = ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS];
         PyObject *o = w->objs[FTF_POOL_SLOTS][obj];
         PyObject *name = w->attr_names[FTF_POOL_SLOTS][attr];
-        PyObject *fresh = canary_new(run, false);
-        runner_require(run, PyObject_SetAttr(o, name, fresh) == 0, d->name);
+        PyObject *fresh = oracle_canary_new(run, false);
+        oracle_require(run, PyObject_SetAttr(o, name, fresh) == 0, d->name);
         Py_DECREF(fresh);
         /* A reader that loads the slot with no reference taken, loses the race to a
          * writer that empties the slot, and then increfs what it loaded. */
         PyObject *loaded = *(PyObject **)((char *)o + w->offsets[FTF_POOL_SLOTS][attr]);
-        runner_require(run, PyObject_DelAttr(o, name) == 0, d->name);
+        oracle_require(run, PyObject_DelAttr(o, name) == 0, d->name);
         Py_INCREF(loaded);
         char where[48];
         snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj,
                  targets_attr_name(FTF_POOL_SLOTS, attr));
-        canary_check_observed(run, loaded, where);
+        oracle_canary_check_observed(run, loaded, where);
         break;
     }
     case SELFTEST_RACY_READ: {
@@ -50,7 +50,7 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         char where[48];
         snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj,
                  targets_attr_name(FTF_POOL_SLOTS, attr));
-        canary_check_observed(run, loaded, where);
+        oracle_canary_check_observed(run, loaded, where);
         Py_XDECREF(loaded);
         break;
     }
@@ -66,7 +66,7 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     case SELFTEST_STALL: {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
         Py_BEGIN_ALLOW_THREADS
-        for (int i = 0; i < watchdog_bound_ms() * 10; i++) {
+        for (int i = 0; i < oracle_watchdog_bound_ms() * 10; i++) {
             nanosleep(&ts, NULL);
         }
         Py_END_ALLOW_THREADS

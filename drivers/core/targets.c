@@ -1,17 +1,18 @@
-/* The op tables: which operations each target's op byte selects, and their names.
+/* The op tables: which operations each target's op byte selects, their names and what
+ * their operands mean; ops/ runs them (ops_run, by family).
  * An op's index in its target's table is its byte code, so appending keeps old inputs
  * meaning what they meant; reordering is a format change (see schedule.c). */
 #include <string.h>
 
 #include "internal.h"
 
-static const ftf_op_desc_t op_barrier = {"barrier", ops_barrier, FTF_POOL_NONE, 0, 0};
+static const ftf_op_desc_t op_barrier = {"barrier", FTF_FAMILY_BARRIER, FTF_POOL_NONE, 0, 0};
 
 #define STORE_USES (FTF_USES_OBJ | FTF_USES_ATTR | FTF_USES_VALUE | FTF_USES_REPEAT)
 #define LOAD_USES (FTF_USES_OBJ | FTF_USES_ATTR | FTF_USES_REPEAT)
 #define DELETE_USES (FTF_USES_OBJ | FTF_USES_ATTR)
 #define ATTR_OP(pool, prefix, act, actname, uses, path, pathname) \
-    {prefix "." actname "-" pathname, ops_attr, pool, uses, act * 4 + path}
+    {prefix "." actname "-" pathname, FTF_FAMILY_ATTR, pool, uses, act * 4 + path}
 #define ATTR_PATH(pool, prefix, path, pathname)                             \
     ATTR_OP(pool, prefix, FTF_ACT_STORE, "store", STORE_USES, path, pathname), \
     ATTR_OP(pool, prefix, FTF_ACT_LOAD, "load", LOAD_USES, path, pathname),    \
@@ -29,42 +30,42 @@ static const ftf_op_desc_t members_attr[12] = ATTR_OPS(FTF_POOL_MEMBERS, "member
 static const ftf_op_desc_t class_attr[12] = ATTR_OPS(FTF_POOL_CLASS, "class");
 
 static const ftf_op_desc_t members_init = {
-    "members.store-init", ops_member_init, FTF_POOL_MEMBERS, STORE_USES, 0};
+    "members.store-init", FTF_FAMILY_MEMBER_INIT, FTF_POOL_MEMBERS, STORE_USES, 0};
 
-static const ftf_op_desc_t class_set = {"class.set-class", ops_set_class, FTF_POOL_CLASS,
+static const ftf_op_desc_t class_set = {"class.set-class", FTF_FAMILY_SET_CLASS, FTF_POOL_CLASS,
                                         FTF_USES_OBJ | FTF_USES_CLASS, 0};
-static const ftf_op_desc_t class_store_k = {"class.store-k", ops_class_attr, FTF_POOL_CLASS,
+static const ftf_op_desc_t class_store_k = {"class.store-k", FTF_FAMILY_CLASS_ATTR, FTF_POOL_CLASS,
                                             FTF_USES_CLASS | FTF_USES_VALUE, FTF_ACT_STORE};
-static const ftf_op_desc_t class_load_k = {"class.load-k", ops_class_attr, FTF_POOL_CLASS,
+static const ftf_op_desc_t class_load_k = {"class.load-k", FTF_FAMILY_CLASS_ATTR, FTF_POOL_CLASS,
                                            FTF_USES_OBJ | FTF_USES_REPEAT, FTF_ACT_LOAD};
-static const ftf_op_desc_t class_delete_k = {"class.delete-k", ops_class_attr, FTF_POOL_CLASS,
+static const ftf_op_desc_t class_delete_k = {"class.delete-k", FTF_FAMILY_CLASS_ATTR, FTF_POOL_CLASS,
                                              FTF_USES_CLASS, FTF_ACT_DELETE};
 
-static const ftf_op_desc_t globals_load = {"globals.load", ops_globals, FTF_POOL_GLOBALS,
+static const ftf_op_desc_t globals_load = {"globals.load", FTF_FAMILY_GLOBALS, FTF_POOL_GLOBALS,
                                            FTF_USES_ATTR | FTF_USES_REPEAT, GLOBALS_LOAD};
-static const ftf_op_desc_t globals_store = {"globals.store", ops_globals, FTF_POOL_GLOBALS,
+static const ftf_op_desc_t globals_store = {"globals.store", FTF_FAMILY_GLOBALS, FTF_POOL_GLOBALS,
                                             FTF_USES_ATTR | FTF_USES_VALUE, GLOBALS_STORE};
-static const ftf_op_desc_t globals_delete = {"globals.delete", ops_globals, FTF_POOL_GLOBALS,
+static const ftf_op_desc_t globals_delete = {"globals.delete", FTF_FAMILY_GLOBALS, FTF_POOL_GLOBALS,
                                              FTF_USES_ATTR, GLOBALS_DELETE};
-static const ftf_op_desc_t builtins_store = {"builtins.store", ops_globals, FTF_POOL_GLOBALS,
+static const ftf_op_desc_t builtins_store = {"builtins.store", FTF_FAMILY_GLOBALS, FTF_POOL_GLOBALS,
                                              FTF_USES_ATTR | FTF_USES_VALUE, BUILTINS_STORE};
-static const ftf_op_desc_t builtins_delete = {"builtins.delete", ops_globals, FTF_POOL_GLOBALS,
+static const ftf_op_desc_t builtins_delete = {"builtins.delete", FTF_FAMILY_GLOBALS, FTF_POOL_GLOBALS,
                                               FTF_USES_ATTR, BUILTINS_DELETE};
-static const ftf_op_desc_t globals_churn = {"globals.churn", ops_globals, FTF_POOL_GLOBALS,
+static const ftf_op_desc_t globals_churn = {"globals.churn", FTF_FAMILY_GLOBALS, FTF_POOL_GLOBALS,
                                             FTF_USES_REPEAT, GLOBALS_CHURN};
 
 static const ftf_op_desc_t selftest_over_release = {
-    "selftest.over-release", ops_selftest, FTF_POOL_SLOTS, FTF_USES_VALUE, SELFTEST_OVER_RELEASE};
+    "selftest.over-release", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_VALUE, SELFTEST_OVER_RELEASE};
 static const ftf_op_desc_t selftest_read_freed = {
-    "selftest.read-freed", ops_selftest, FTF_POOL_SLOTS, FTF_USES_OBJ | FTF_USES_ATTR,
+    "selftest.read-freed", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_OBJ | FTF_USES_ATTR,
     SELFTEST_READ_FREED};
-static const ftf_op_desc_t selftest_leak = {"selftest.leak", ops_selftest, FTF_POOL_SLOTS,
+static const ftf_op_desc_t selftest_leak = {"selftest.leak", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
                                             FTF_USES_VALUE, SELFTEST_LEAK};
-static const ftf_op_desc_t selftest_stall = {"selftest.stall", ops_selftest, FTF_POOL_NONE, 0,
+static const ftf_op_desc_t selftest_stall = {"selftest.stall", FTF_FAMILY_SELFTEST, FTF_POOL_NONE, 0,
                                              SELFTEST_STALL};
-static const ftf_op_desc_t selftest_racy_read = {"selftest.racy-read", ops_selftest, FTF_POOL_SLOTS,
+static const ftf_op_desc_t selftest_racy_read = {"selftest.racy-read", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
                                                  FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_RACY_READ};
-static const ftf_op_desc_t selftest_hold_lock = {"selftest.hold-lock", ops_selftest, FTF_POOL_SLOTS,
+static const ftf_op_desc_t selftest_hold_lock = {"selftest.hold-lock", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
                                                  FTF_USES_OBJ, SELFTEST_HOLD_LOCK};
 
 #define CLASS_OPS &class_set, &class_store_k, &class_load_k, &class_delete_k

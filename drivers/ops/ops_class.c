@@ -12,7 +12,7 @@ void ops_set_class(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     char where[48];
     snprintf(where, sizeof(where), "%s obj%d", d->name, obj);
     /* A, B and C have the same __slots__, so the assignment itself must always succeed. */
-    runner_require(run, PyObject_SetAttr(w->objs[FTF_POOL_CLASS][obj], w->key_class, cls) == 0,
+    oracle_require(run, PyObject_SetAttr(w->objs[FTF_POOL_CLASS][obj], w->key_class, cls) == 0,
                    where);
 }
 
@@ -30,7 +30,7 @@ void ops_class_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         PyObject *res = PyObject_Vectorcall(w->load_class_attr_fn, args, 2, NULL);
         if (res) {
             for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
-                canary_check_observed(run, PyList_GET_ITEM(res, i), where);
+                oracle_canary_check_observed(run, PyList_GET_ITEM(res, i), where);
             }
         }
         status = res ? 0 : -1;
@@ -38,12 +38,12 @@ void ops_class_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     }
     else {
         snprintf(where, sizeof(where), "%s %s.k", d->name, targets_class_name(c));
-        PyObject *v = d->variant == FTF_ACT_STORE ? runner_value(run, op) : NULL;
+        PyObject *v = d->variant == FTF_ACT_STORE ? ops_value(run, op) : NULL;
         status = PyObject_SetAttr(w->classes[c], w->key_k, v);
         Py_XDECREF(v);
     }
     if (status < 0) {
         /* C has no k, and class.delete-k removes it from A or B. */
-        runner_expect_error(run, where, PyExc_AttributeError, NULL);
+        oracle_expect_error(run, where, PyExc_AttributeError, NULL);
     }
 }

@@ -1,4 +1,5 @@
-/* The embedded interpreter and the worker threads, started once per process.
+/* The embedded interpreter and the worker threads, started once per process, and where
+ * each thread is.
  *
  * Workers and their thread states live for the whole process: creating threads per
  * input would dominate the cost of an input and churn thread-state memory. Parked
@@ -17,6 +18,10 @@
 #endif
 
 static ftf_world_t world;
+
+_Thread_local ftf_pos_t ftf_here = {-1, -1};
+
+const char *ftf_sched_points(void) { return FTF_SCHED_POINTS; }
 
 static struct {
     pthread_t threads[FTF_MAX_THREADS];
@@ -41,12 +46,20 @@ int64_t runtime_now_ns(void)
 
 ftf_world_t *runtime_world(void) { return &world; }
 
+bool runtime_worker(int tid, pthread_t *out)
+{
+    if (tid < 0 || tid >= atomic_load(&pool.ready)) {
+        return false;
+    }
+    *out = pool.threads[tid];
+    return true;
+}
+
 static void *worker_main(void *arg)
 {
     int tid = (int)(intptr_t)arg;
     PyGILState_STATE g = PyGILState_Ensure();
     PyThreadState *ts = PyEval_SaveThread(); /* fn attaches through PyGILState_Ensure */
-    report_register_thread(tid, pthread_self());
     atomic_fetch_add(&pool.ready, 1);
     unsigned seen = 0;
     for (;;) {
@@ -168,17 +181,14 @@ static void start_interpreter(void)
         abort();
     }
     if (world_init(&world)) {
-        PyErr_Print();
-        fprintf(stderr, "ftfuzz: cannot create the objects the ops race on\n");
+        fprintf(stderr, "ftfuzz: cannot create the objects the ops race on: %s\n", world.error);
         abort();
     }
     PyEval_SaveThread();
 }
 
-static void init_once(void)
+void runtime_start(void)
 {
-    blocking_init();
-    report_install_hooks();
     start_interpreter();
     /* One at a time: each makes its thread state, and the interpreter's list of them
      * (which a stop-the-world walks, one atomic per thread) is then in the same order
@@ -192,18 +202,5 @@ static void init_once(void)
             sched_yield();
         }
     }
-    watchdog_start();
     atexit(stop_workers);
-}
-
-static void init_and_warm_up(void)
-{
-    init_once();
-    runner_warm_up();
-}
-
-void ftf_init(void)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_and_warm_up);
 }

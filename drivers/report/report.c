@@ -134,7 +134,7 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops)
         schedule_format_op(run->prog, ops[culprit], desc, sizeof(desc));
     }
     finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)",
-                  culprit, ops[culprit], desc, (long long)ms[culprit], watchdog_bound_ms());
+                  culprit, ops[culprit], desc, (long long)ms[culprit], oracle_watchdog_bound_ms());
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
         if (!atomic_load(&registered[t]) || !run || t >= run->prog->nthreads) {
             continue;

@@ -31,9 +31,9 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 33);
 }
 
-void interleaving_clear(void) { memset(pair_counters, 0, sizeof(pair_counters)); }
+void sched_interleaving_clear(void) { memset(pair_counters, 0, sizeof(pair_counters)); }
 
-void interleaving_note(uint64_t stopped, uint64_t resumed)
+void sched_interleaving_note(uint64_t stopped, uint64_t resumed)
 {
     uint8_t *c = &pair_counters[mix(stopped * 0x9e3779b97f4a7c15ULL ^ mix(resumed)) % PAIR_COUNTERS];
     if (*c < UINT8_MAX) {
@@ -41,7 +41,7 @@ void interleaving_note(uint64_t stopped, uint64_t resumed)
     }
 }
 
-int interleaving_pairs(void)
+int sched_interleaving_pairs(void)
 {
     int n = 0;
     for (size_t i = 0; i < PAIR_COUNTERS; i++) {

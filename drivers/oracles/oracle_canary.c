@@ -45,7 +45,7 @@ static PyTypeObject canary_type = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
 };
 
-int canary_type_ready(void) { return PyType_Ready(&canary_type); }
+int oracle_canary_type_ready(void) { return PyType_Ready(&canary_type); }
 
 static void describe_pos(const ftf_run_t *run, ftf_pos_t pos, char *buf, size_t len)
 {
@@ -88,7 +88,7 @@ static void canary_dealloc(PyObject *self)
     }
 }
 
-PyObject *canary_new(ftf_run_t *run, bool pinned)
+PyObject *oracle_canary_new(ftf_run_t *run, bool pinned)
 {
     int id = atomic_fetch_add(&run->canaries.count, 1);
     if (id >= FTF_MAX_CANARIES) {
@@ -116,21 +116,21 @@ PyObject *canary_new(ftf_run_t *run, bool pinned)
     return o;
 }
 
-int canary_id(PyObject *v)
+int oracle_canary_id(PyObject *v)
 {
     return v && Py_TYPE(v) == &canary_type ? ((canary_t *)v)->id : -1;
 }
 
-bool canary_is_alive(PyObject *v) { return ((canary_t *)v)->state == CANARY_ALIVE; }
-bool canary_is_pinned(PyObject *v) { return ((canary_t *)v)->pinned; }
+bool oracle_canary_is_alive(PyObject *v) { return ((canary_t *)v)->state == CANARY_ALIVE; }
+bool oracle_canary_is_pinned(PyObject *v) { return ((canary_t *)v)->pinned; }
 
-void canary_describe_death(PyObject *v, char *buf, size_t len)
+void oracle_canary_describe_death(PyObject *v, char *buf, size_t len)
 {
     canary_t *c = (canary_t *)v;
     describe_pos(c->run, c->died, buf, len);
 }
 
-void canary_check_observed(ftf_run_t *run, PyObject *v, const char *where)
+void oracle_canary_check_observed(ftf_run_t *run, PyObject *v, const char *where)
 {
     char here[256], died[256];
     if (v == NULL || v == Py_None) {
@@ -154,7 +154,7 @@ void canary_check_observed(ftf_run_t *run, PyObject *v, const char *where)
     }
 }
 
-void canary_release_all(ftf_run_t *run)
+void oracle_canary_release_all(ftf_run_t *run)
 {
     int n = atomic_load(&run->canaries.count);
     for (int i = 0; i < n; i++) {

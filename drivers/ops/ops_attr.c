@@ -13,9 +13,9 @@ static PyObject *call(PyObject *fn, PyObject *a, PyObject *b, PyObject *c)
 
 static void check_list(ftf_run_t *run, PyObject *list, const char *where)
 {
-    runner_require(run, list && PyList_CheckExact(list), "a load function returns a list");
+    oracle_require(run, list && PyList_CheckExact(list), "a load function returns a list");
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
-        canary_check_observed(run, PyList_GET_ITEM(list, i), where);
+        oracle_canary_check_observed(run, PyList_GET_ITEM(list, i), where);
     }
 }
 
@@ -50,7 +50,7 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     PyObject *o = w->objs[d->pool][obj];
     PyObject *name = w->attr_names[d->pool][attr];
     PyMemberDef *def = w->memberdefs[d->pool][attr];
-    PyObject *v = act == FTF_ACT_STORE ? runner_value(run, op) : NULL;
+    PyObject *v = act == FTF_ACT_STORE ? ops_value(run, op) : NULL;
     PyObject *nrep = PyLong_FromLong(repeat); /* a small int: immortal, no allocation */
     char where[48];
     snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj, targets_attr_name(d->pool, attr));
@@ -80,7 +80,7 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
             }
             if (act == FTF_ACT_LOAD) {
                 status = got ? 0 : -1;
-                canary_check_observed(run, got, where);
+                oracle_canary_check_observed(run, got, where);
                 Py_XDECREF(got);
             }
         }
@@ -89,7 +89,7 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         /* An empty __slots__ slot or Py_T_OBJECT_EX member raises AttributeError on load
          * and delete; in the class pool a descriptor of the old class refuses an object
          * whose __class__ changed after the lookup (TypeError). */
-        runner_expect_error(run, where, PyExc_AttributeError,
+        oracle_expect_error(run, where, PyExc_AttributeError,
                             d->pool == FTF_POOL_CLASS ? PyExc_TypeError : NULL);
     }
     Py_XDECREF(v);
@@ -105,7 +105,7 @@ void ops_member_init(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     int attr = ftf_arg_attr(op->arg) % w->nattrs[d->pool];
     PyObject *o = w->objs[d->pool][obj];
     PyObject **cell = (PyObject **)((char *)o + w->offsets[d->pool][attr]);
-    PyObject *v = runner_value(run, op);
+    PyObject *v = ops_value(run, op);
     for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
         PyObject *old;
         Py_BEGIN_CRITICAL_SECTION(o);
@@ -120,5 +120,5 @@ void ops_member_init(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 void ops_barrier(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     (void)d, (void)op;
-    runner_barrier(run);
+    sched_barrier_wait(run);
 }
