@@ -445,7 +445,7 @@ static int replay_check(const ftf_program_t *p)
 }
 
 /* Whole ops (and for a serialized fuzzer, whole switches) as dictionary words: the
- * mutator can then insert or overwrite one op at a time (schedule.c has the layout). */
+ * mutator can then insert or overwrite one op at a time (drivers/core/schedule.c has the layout). */
 static int print_dict(const char *name)
 {
     int target = ftf_target_from_name(name);

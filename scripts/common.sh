@@ -78,7 +78,7 @@ apply_series() {
   done
 }
 
-# Pieces of an `ftfuzz reproduce` output (its text is drivers/report.c's and ftfuzz.c's).
+# Pieces of an `ftfuzz reproduce` output (its text is drivers/report/report.c's and fuzzers/ftfuzz.c's).
 reproduce_tally() { grep -m1 -oE '[0-9]+ of [0-9]+ runs reproduced a finding.*' <<<"$1" || true; }
 reproduce_build() { grep -m1 -oE 'CPython [^,]+ free-threaded, target [a-z]+, [a-z]+ scheduler, switch points: [a-z]+' <<<"$1" || true; }
 reproduce_finding() { grep -m1 -E '==ftfuzz== FINDING|ERROR: AddressSanitizer' <<<"$1" | sed 's/^==ftfuzz== //' || true; }

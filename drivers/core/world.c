@@ -116,11 +116,27 @@ static PyMemberDef *member_def(PyObject *type, PyObject *name)
     return def;
 }
 
+/* Setting up the world fails only through a bug of the drivers: the runner reports
+ * what failed, from w->error. */
+static int fail(ftf_world_t *w, const char *what)
+{
+    if (PyErr_Occurred()) {
+        PyErr_Print();
+    }
+    w->error = what;
+    return -1;
+}
+
+static bool must(ftf_world_t *w, int ok, const char *what)
+{
+    return ok || fail(w, what) == 0;
+}
+
 int world_init(ftf_world_t *w)
 {
     memset(w, 0, sizeof(*w));
-    if (PyType_Ready(&members_type) < 0 || 0) {
-        return -1;
+    if (PyType_Ready(&members_type) < 0) {
+        return fail(w, "the Members type");
     }
     w->ns = PyDict_New();
     if (!w->ns || PyDict_SetItemString(w->ns, "__builtins__", PyEval_GetBuiltins())) {

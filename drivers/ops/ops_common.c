@@ -2,32 +2,19 @@
  * stores. */
 #include "internal.h"
 
+typedef void (*op_fn_t)(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+
+static const op_fn_t family_fn[] = {
+    [FTF_FAMILY_BARRIER] = ops_barrier,         [FTF_FAMILY_ATTR] = ops_attr,
+    [FTF_FAMILY_MEMBER_INIT] = ops_member_init, [FTF_FAMILY_SET_CLASS] = ops_set_class,
+    [FTF_FAMILY_CLASS_ATTR] = ops_class_attr,   [FTF_FAMILY_GLOBALS] = ops_globals,
+    [FTF_FAMILY_SELFTEST] = ops_selftest,
+};
+
+/* Called for every op of every input. */
 void ops_run(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
-    switch (d->family) {
-    case FTF_FAMILY_BARRIER:
-        ops_barrier(run, d, op);
-        return;
-    case FTF_FAMILY_ATTR:
-        ops_attr(run, d, op);
-        return;
-    case FTF_FAMILY_MEMBER_INIT:
-        ops_member_init(run, d, op);
-        return;
-    case FTF_FAMILY_SET_CLASS:
-        ops_set_class(run, d, op);
-        return;
-    case FTF_FAMILY_CLASS_ATTR:
-        ops_class_attr(run, d, op);
-        return;
-    case FTF_FAMILY_GLOBALS:
-        ops_globals(run, d, op);
-        return;
-    case FTF_FAMILY_SELFTEST:
-        ops_selftest(run, d, op);
-        return;
-    }
-    report_finding("driver-bug", "op %s has no family %d", d->name, (int)d->family);
+    family_fn[d->family](run, d, op);
 }
 
 PyObject *ops_value(ftf_run_t *run, const ftf_op_t *op)

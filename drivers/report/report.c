@@ -21,20 +21,12 @@
 
 static const ftf_run_t *_Atomic current;
 static atomic_flag reporting = ATOMIC_FLAG_INIT;
-static pthread_t workers[FTF_MAX_THREADS];
-static atomic_bool registered[FTF_MAX_THREADS];
 static atomic_int stacks_printed;
 
 /* Real-time signal: libFuzzer uses SIGUSR1/2 and CPython's handlers are off. */
 #define STACK_SIGNAL (SIGRTMIN + 1)
 
 void report_set_run(const ftf_run_t *run) { atomic_store(&current, run); }
-
-void report_register_thread(int tid, pthread_t thread)
-{
-    workers[tid] = thread;
-    atomic_store(&registered[tid], true);
-}
 
 static void print_program(void)
 {
@@ -50,8 +42,8 @@ static void print_program(void)
             PY_VERSION, t, run->sched->name, ftf_sched_points());
     fprintf(stderr, "==ftfuzz== program (save it as a .txt file to replay it as text):\n");
     ftf_program_print(run->prog, stderr);
-    if (run->prog->mode == FTF_MODE_SERIAL) {
-        ftf_print_last_schedule(stderr);
+    if (run->sched->print_account) {
+        run->sched->print_account(stderr);
     }
     fprintf(stderr, "==ftfuzz== replay: ftfuzz reproduce --target %s%s <crash file or .txt>\n", t,
             serial);
@@ -115,7 +107,7 @@ static void finding_stuck(const char *fmt, ...)
     va_end(ap);
 }
 
-_Noreturn void report_stuck(const int64_t *ms, const int *ops)
+_Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms)
 {
     claim_report();
     const ftf_run_t *run = atomic_load(&current);
@@ -134,13 +126,14 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops)
         schedule_format_op(run->prog, ops[culprit], desc, sizeof(desc));
     }
     finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)",
-                  culprit, ops[culprit], desc, (long long)ms[culprit], oracle_watchdog_bound_ms());
+                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms);
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
-        if (!atomic_load(&registered[t]) || !run || t >= run->prog->nthreads) {
+        pthread_t worker;
+        if (!run || t >= run->prog->nthreads || !runtime_worker(t, &worker)) {
             continue;
         }
         int before = atomic_load(&stacks_printed);
-        if (pthread_kill(workers[t], STACK_SIGNAL) == 0) {
+        if (pthread_kill(worker, STACK_SIGNAL) == 0) {
             for (int i = 0; i < 200 && atomic_load(&stacks_printed) == before; i++) {
                 struct timespec ts = {0, 10 * 1000 * 1000};
                 nanosleep(&ts, NULL);

@@ -2,9 +2,11 @@
  * runtime (PyMutex, critical sections, the parking lot, stop-the-world, PyEvent) ends
  * in a POSIX semaphore wait, and its spin loops call sched_yield; its timeouts and
  * PyMutex's fairness read clock_gettime. These definitions take the place of the C
- * library's for the whole program. On a thread the scheduler runs they wait
- * cooperatively (the turn passes on while the semaphore is empty), yield the turn, and
- * read the virtual clock; on any other thread they are the C library's own. */
+ * library's for the whole program. On a thread the strategy in charge runs (its
+ * `scheduled` hook says which) they wait cooperatively through its hooks (the turn
+ * passes on while the semaphore is empty), yield the turn, and read its clock; on any
+ * other thread, and under a strategy without such hooks, they are the C library's own.
+ * This file knows no strategy by name: the runner says which one is in charge. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <semaphore.h>
@@ -23,6 +25,18 @@ static struct {
     int (*sched_yield)(void);
     int (*clock_gettime)(clockid_t, struct timespec *);
 } real;
+
+/* Set by the driving thread before it releases the workers of a run. */
+static const ftf_sched_t *_Atomic in_charge;
+
+void sched_blocking_use(const ftf_sched_t *sched) { atomic_store(&in_charge, sched); }
+
+/* The strategy that runs the calling thread, or NULL: the C library's turn. */
+static const ftf_sched_t *scheduler(void)
+{
+    const ftf_sched_t *s = atomic_load_explicit(&in_charge, memory_order_relaxed);
+    return s && s->scheduled && s->scheduled() ? s : NULL;
+}
 
 static void *libc_function(const char *name)
 {
@@ -50,13 +64,13 @@ static int64_t ns_of(const struct timespec *ts) { return (int64_t)ts->tv_sec * 1
 
 /* The deadline of a timed wait on the virtual clock: CPython computed `abs` from the
  * same virtual clock. */
-static int cooperative_wait(sem_t *s, int64_t deadline_ns)
+static int cooperative_wait(const ftf_sched_t *sched, sem_t *s, int64_t deadline_ns)
 {
     for (;;) {
         if (real.sem_trywait(s) == 0) {
             return 0;
         }
-        if (!sched_serial_block(s, deadline_ns)) {
+        if (!sched->block(s, deadline_ns)) {
             errno = ETIMEDOUT;
             return -1;
         }
@@ -65,31 +79,38 @@ static int cooperative_wait(sem_t *s, int64_t deadline_ns)
 
 int sem_wait(sem_t *s)
 {
-    return sched_serial_is_scheduled() ? cooperative_wait(s, INT64_MAX) : real.sem_wait(s);
+    const ftf_sched_t *sched = scheduler();
+    return sched ? cooperative_wait(sched, s, INT64_MAX) : real.sem_wait(s);
 }
 
 int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
-    return sched_serial_is_scheduled() ? cooperative_wait(s, ns_of(abs)) : real.sem_timedwait(s, abs);
+    const ftf_sched_t *sched = scheduler();
+    return sched ? cooperative_wait(sched, s, ns_of(abs)) : real.sem_timedwait(s, abs);
 }
 
 int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs)
 {
-    return sched_serial_is_scheduled() ? cooperative_wait(s, ns_of(abs))
-                                 : real.sem_clockwait(s, clock, abs);
+    const ftf_sched_t *sched = scheduler();
+    return sched ? cooperative_wait(sched, s, ns_of(abs)) : real.sem_clockwait(s, clock, abs);
 }
 
+/* Any thread may post to a scheduled thread's semaphore. */
 int sem_post(sem_t *s)
 {
     int r = real.sem_post(s);
-    sched_serial_wake(s);
+    const ftf_sched_t *sched = atomic_load_explicit(&in_charge, memory_order_relaxed);
+    if (sched && sched->wake) {
+        sched->wake(s);
+    }
     return r;
 }
 
 int sched_yield(void)
 {
-    if (sched_serial_is_scheduled()) {
-        sched_serial_yield();
+    const ftf_sched_t *sched = scheduler();
+    if (sched) {
+        sched->yield();
         return 0;
     }
     return real.sched_yield();
@@ -97,8 +118,9 @@ int sched_yield(void)
 
 int clock_gettime(clockid_t clock, struct timespec *ts)
 {
-    if (sched_serial_is_scheduled()) {
-        int64_t now = sched_serial_now_ns();
+    const ftf_sched_t *sched = scheduler();
+    if (sched) {
+        int64_t now = sched->now_ns();
         ts->tv_sec = now / 1000000000;
         ts->tv_nsec = now % 1000000000;
         return 0;

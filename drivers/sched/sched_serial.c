@@ -2,10 +2,10 @@
  * decides who, so the same input is the same execution on any number of cores.
  *
  * The turn passes only at scheduling points: before each op, and in an atomics build at
- * every atomic operation inside CPython (atomics.c). Threads keep a priority order
+ * every atomic operation inside CPython (sched_atomics.c). Threads keep a priority order
  * (PCT-style): the first runnable thread in it holds the turn. A programmed switch puts
  * its thread at the front; a thread that blocks, spins (sched_yield) or finishes passes
- * the turn down the order. Blocking is cooperative (blocking.c routes CPython's
+ * the turn down the order. Blocking is cooperative (sched_blocking.c routes CPython's
  * semaphores here), so a thread parked on a lock, a stop-the-world request or a join
  * hands the turn on and gets it back once it was woken. When nobody can run, the
  * earliest timed wait times out on the virtual clock; when nobody can even time out,
@@ -63,7 +63,10 @@ static struct {
 
 static _Thread_local int me = -1;
 
-bool sched_serial_is_scheduled(void) { return me >= 0; }
+static void serial_yield(void);
+static int64_t serial_now_ns(void);
+
+static bool serial_is_scheduled(void) { return me >= 0; }
 
 static uintptr_t exe_base;
 
@@ -124,7 +127,7 @@ static int pick_next(void)
         }
     }
     if (best >= 0) {
-        int64_t now = sched_serial_now_ns();
+        int64_t now = serial_now_ns();
         if (S.deadline[best] > now) {
             S.vjump += S.deadline[best] - now;
         }
@@ -191,11 +194,11 @@ void sched_serial_point(const void *pc)
         pthread_mutex_unlock(&S.lock);
     }
     else if (S.step - S.turn_start > FAIR_BUDGET) {
-        sched_serial_yield();
+        serial_yield();
     }
 }
 
-void sched_serial_yield(void)
+static void serial_yield(void)
 {
     pthread_mutex_lock(&S.lock);
     move_to(me, false);
@@ -203,7 +206,7 @@ void sched_serial_yield(void)
     pthread_mutex_unlock(&S.lock);
 }
 
-bool sched_serial_block(const void *channel, int64_t deadline_ns)
+static bool serial_block(const void *channel, int64_t deadline_ns)
 {
     pthread_mutex_lock(&S.lock);
     S.state[me] = BLOCKED;
@@ -220,7 +223,7 @@ bool sched_serial_block(const void *channel, int64_t deadline_ns)
     return woken;
 }
 
-void sched_serial_wake(const void *channel)
+static void serial_wake(const void *channel)
 {
     if (!atomic_load_explicit(&S.active, memory_order_acquire)) {
         return;
@@ -234,7 +237,7 @@ void sched_serial_wake(const void *channel)
     pthread_mutex_unlock(&S.lock);
 }
 
-int64_t sched_serial_now_ns(void) { return S.clock_base + (int64_t)S.step * NS_PER_POINT + S.vjump; }
+static int64_t serial_now_ns(void) { return S.clock_base + (int64_t)S.step * NS_PER_POINT + S.vjump; }
 
 /* ---- the ftf_sched_t hooks ---------------------------------------------------------- */
 
@@ -340,22 +343,6 @@ static void serial_thread_done(ftf_run_t *run, int tid)
     pthread_mutex_unlock(&S.lock);
 }
 
-static void serial_wait(ftf_run_t *run, const void *channel)
-{
-    (void)run;
-    sched_serial_block(channel, INT64_MAX);
-}
-
-static void serial_wake_hook(ftf_run_t *run, const void *channel)
-{
-    (void)run;
-    sched_serial_wake(channel);
-}
-
-const ftf_sched_t sched_serial = {"serial",         serial_run_begin, serial_thread_start,
-                                  serial_before_op, serial_thread_done, serial_wait,
-                                  serial_wake_hook};
-
 void ftf_print_last_schedule(FILE *out)
 {
     if (!S.prog) {
@@ -391,3 +378,17 @@ void ftf_print_last_schedule(FILE *out)
         fprintf(out, "==ftfuzz==   t%d %s, op %d\n", t, state_names[S.state[t]], S.op[t]);
     }
 }
+
+const ftf_sched_t sched_serial = {
+    .name = "serial",
+    .run_begin = serial_run_begin,
+    .thread_start = serial_thread_start,
+    .before_op = serial_before_op,
+    .thread_done = serial_thread_done,
+    .scheduled = serial_is_scheduled,
+    .block = serial_block,
+    .wake = serial_wake,
+    .yield = serial_yield,
+    .now_ns = serial_now_ns,
+    .print_account = ftf_print_last_schedule,
+};
