@@ -64,7 +64,7 @@ series_touches() {
 # apply_series NAME DIR [--dry-run]: applies every patch of the series to DIR, or says
 # which patch does not apply to which base, or that the base has the change already.
 apply_series() {
-  local p base file ere list
+  local p base file ere list out
   list=$(series_file "$1") || exit 1
   base=$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$2/Include/patchlevel.h")
   while read -r file ere; do
@@ -73,9 +73,17 @@ apply_series() {
     fi
   done < <(sed -n 's/^already-in-base: *//p' "$list")
   for p in $(series_patches "$1"); do
-    patch -p1 -d "$2" --forward --batch --silent ${3:-} < "$p" >/dev/null \
-      || die "patch $(basename "$p") of series $1 does not apply to CPython $base ($2)"
+    out=$(patch -p1 -d "$2" --forward --batch ${3:-} < "$p" 2>&1) \
+      || die "patch $(basename "$p") of series $1 does not apply to CPython $base ($2): $(failed_hunks "$out")"
   done
+}
+
+# failed_hunks PATCH_OUTPUT: "FILE hunk N (at line L), ..." for each hunk patch refused.
+failed_hunks() {
+  awk '/^(checking|patching) file / { file = $3 }
+       /^Hunk #[0-9]+ FAILED at/ { sub(/^#/, "", $2); sub(/\.$/, "", $5); printf "%s%s hunk %s (at line %s)", n++ ? ", " : "", file, $2, $5 }
+       /^can.t find file|No file to patch/ { printf "%s%s", n++ ? ", " : "", $0 }
+       END { if (!n) printf "patch refused it" }' <<<"$1"
 }
 
 # Pieces of an `ftfuzz reproduce` output (its text is drivers/report/report.c's and fuzzers/ftfuzz.c's).
