@@ -73,6 +73,19 @@ size_t ftf_mutate_serial(ftf_target_t target, uint8_t *data, size_t size, size_t
 /* Runs a decoded program once (ftf_init first). A finding aborts. */
 void ftf_program_run(const ftf_program_t *prog);
 
+/* Whether the races reach the specialized code (3.14+): prints, for each op of target
+ * that runs bytecode of its own and each worker, the form of its hot instruction on that
+ * worker's copy of the bytecode after the warm-up (STORE_ATTR_SLOT, LOAD_GLOBAL_MODULE,
+ * ...); then runs the programs `runs` times and prints how often each was seen to
+ * deoptimize and specialize again. Returns how many op/worker pairs were generic after
+ * the warm-up where CPython has specialized forms (0 on a CPython that does not
+ * specialize its free-threaded build). */
+int ftf_specialization_report(ftf_target_t target, ftf_program_t *const *progs, int nprogs,
+                              int runs, FILE *out);
+
+/* The CPython these drivers were built against: "3.14.7". */
+const char *ftf_cpython_version(void);
+
 /* Where the serialized scheduler can switch threads in this build: "ops" (between ops)
  * or "atomics" (also at every atomic operation inside CPython). */
 const char *ftf_sched_points(void);

@@ -187,10 +187,29 @@ void runtime_start(void);
 ftf_world_t *runtime_world(void);
 /* The pthread of worker tid, once it has started: false before. */
 bool runtime_worker(int tid, pthread_t *out);
+/* Worker tid's thread state (parked, or running a run's ops). */
+PyThreadState *runtime_worker_tstate(int tid);
 /* Runs fn(run, tid) on workers 0..n-1, released together and detached (fn attaches
  * when it needs the interpreter); returns when all are done. */
 void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
 int64_t runtime_now_ns(void);
+
+/* ---- core/specialization.c: each worker's form of an op's hot instruction ---------- */
+
+/* Whether this CPython's free-threaded build specializes (3.14+), from its own header. */
+bool specialization_supported(void);
+/* The op's hot instruction ("STORE_ATTR", "LOAD_GLOBAL"; attr picks the attribute or
+ * name), or NULL for an op that runs no bytecode of its own. Attached. */
+const char *specialization_base(ftf_world_t *w, const ftf_op_desc_t *d, int attr);
+/* Whether CPython has specialized forms of that instruction at all (DELETE_ATTR has
+ * none). */
+bool specialization_exists(const char *base);
+/* The form it has now on tstate's own copy of the bytecode: "STORE_ATTR_SLOT", the base
+ * name when generic, "(never run)" when that thread has no copy yet; NULL as above.
+ * Attached; callable on a worker between its ops once specialization_base has seen
+ * the op (it runs Python code the first time). */
+const char *specialization_form(ftf_world_t *w, const ftf_op_desc_t *d, int attr,
+                                PyThreadState *tstate);
 
 /* ---- core: a run, and the scheduler interface it holds ------------------------------ */
 
@@ -234,6 +253,8 @@ struct ftf_run {
     atomic_bool tearing_down;
     /* barrier ops: a thread waits until every other thread is at a barrier or done */
     atomic_int barrier_arrived, threads_done, barrier_gen;
+    /* Called by a worker after each of its ops, attached (NULL: nobody watches). */
+    void (*after_op)(ftf_run_t *run, int tid, int op);
 };
 
 /* ---- report/: how a finding is told, beneath everything that finds one -------------- */
@@ -373,8 +394,11 @@ enum {
     SELFTEST_HOLD_LOCK,    /* holds an object's critical section across a scheduling point */
 };
 
-/* ---- run/runner.c: one program from start to finish --------------------------------
- * ftf_init, ftf_program_run and ftf_fuzz_one of ftfuzz.h; nothing here is called from
- * below. */
+/* ---- run/: one program from start to finish -----------------------------------------
+ * ftf_init, ftf_program_run, ftf_fuzz_one and ftf_specialization_report of ftfuzz.h;
+ * nothing here is called from below. */
+
+/* runner.c: runs prog once (ftf_init first) with after_op called after each op. */
+void runner_run(const ftf_program_t *prog, void (*after_op)(ftf_run_t *, int, int));
 
 #endif

@@ -36,6 +36,8 @@ static void usage(void)
             "       ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]\n"
             "       ftfuzz replay-check [--target T] FILE\n"
             "       ftfuzz dict      TARGET\n"
+            "       ftfuzz version   (the CPython it was built against)\n"
+            "       ftfuzz specialization --target T [--runs N] [FILE...]\n"
             "targets: slots members class globals mixed selftest, each with _serial for a\n"
             "serialized fuzzer's input (slots_serial)\n");
     exit(2);
@@ -473,10 +475,52 @@ static int print_dict(const char *name)
     return 0;
 }
 
+/* ftfuzz specialization --target T [--runs N] [FILE...]: exit 1 when a hot instruction
+ * that CPython can specialize is generic on some worker after the warm-up. */
+static int specialization(int argc, char **argv)
+{
+    int target = -1, runs = 1, n = 0;
+    ftf_program_t *progs[64];
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+            target = ftf_target_from_name(argv[++i]);
+        }
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+            runs = atoi(argv[++i]);
+        }
+        else if (argv[i][0] == '-' || n == 64 || target < 0) {
+            usage();
+        }
+        else {
+            progs[n] = load_program(argv[i], target, FTF_MODE_FREE);
+            if ((int)ftf_program_target(progs[n++]) != target) {
+                fprintf(stderr, "ftfuzz: %s is a program of another target than %s\n", argv[i],
+                        ftf_target_name(target));
+                return 2;
+            }
+        }
+    }
+    if (target < 0 || runs < 1) {
+        usage();
+    }
+    int missing = ftf_specialization_report(target, progs, n, runs, stdout);
+    for (int i = 0; i < n; i++) {
+        ftf_program_free(progs[i]);
+    }
+    return missing ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "version") == 0) {
+        printf("%s\n", ftf_cpython_version());
+        return 0;
+    }
     if (argc < 3) {
         usage();
+    }
+    if (strcmp(argv[1], "specialization") == 0) {
+        return specialization(argc - 2, argv + 2);
     }
     if (strcmp(argv[1], "dict") == 0) {
         return print_dict(argv[2]);

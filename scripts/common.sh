@@ -90,3 +90,33 @@ failed_hunks() {
 reproduce_tally() { grep -m1 -oE '[0-9]+ of [0-9]+ runs reproduced a finding.*' <<<"$1" || true; }
 reproduce_build() { grep -m1 -oE 'CPython [^,]+ free-threaded, target [a-z]+, [a-z]+ scheduler, switch points: [a-z]+' <<<"$1" || true; }
 reproduce_finding() { grep -m1 -E '==ftfuzz== FINDING|ERROR: AddressSanitizer' <<<"$1" | sed 's/^==ftfuzz== //' || true; }
+
+# version_in SPEC VERSION: whether CPython VERSION (3.14.7) is in SPEC: "3.13" (that
+# minor version), "3.14+" (that one and later), or several, comma-separated.
+version_in() {
+  awk -v specs="$1" -v v="$2" 'BEGIN {
+    split(v, p, "."); have = p[1] * 100 + p[2]
+    n = split(specs, s, ",")
+    for (i = 1; i <= n; i++) {
+      spec = s[i]; gsub(/ /, "", spec); plus = sub(/\+$/, "", spec)
+      split(spec, q, "."); want = q[1] * 100 + q[2]
+      if (have == want || (plus && have > want)) exit 0
+    }
+    exit 1 }'
+}
+
+# regression_expect FILE VERSION: what regression FILE expects on CPython VERSION, or
+# "skip: why" when it does not apply there. Header lines (corpus/regressions/README.md):
+# "# versions: SPEC", "# expect: KIND" and any number of "# expect on SPEC: KIND".
+regression_expect() {
+  local versions spec kind expect
+  versions=$(sed -n 's/^# versions: *//p' "$1")
+  if [ -n "$versions" ] && ! version_in "$versions" "$2"; then
+    echo "skip: recorded for CPython $versions, this is $2"; return
+  fi
+  expect=$(sed -n 's/^# expect: *//p' "$1")
+  while IFS=: read -r spec kind; do
+    if version_in "$spec" "$2"; then expect=${kind# }; fi
+  done < <(sed -n 's/^# expect on \([^:]*\): */\1:/p' "$1")
+  echo "$expect"
+}

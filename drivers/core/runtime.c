@@ -22,9 +22,11 @@ static ftf_world_t world;
 _Thread_local ftf_pos_t ftf_here = {-1, -1};
 
 const char *ftf_sched_points(void) { return FTF_SCHED_POINTS; }
+const char *ftf_cpython_version(void) { return PY_VERSION; }
 
 static struct {
     pthread_t threads[FTF_MAX_THREADS];
+    PyThreadState *tstates[FTF_MAX_THREADS];
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
     unsigned generation; /* bumped to hand out a run */
@@ -46,6 +48,8 @@ int64_t runtime_now_ns(void)
 
 ftf_world_t *runtime_world(void) { return &world; }
 
+PyThreadState *runtime_worker_tstate(int tid) { return pool.tstates[tid]; }
+
 bool runtime_worker(int tid, pthread_t *out)
 {
     if (tid < 0 || tid >= atomic_load(&pool.ready)) {
@@ -60,6 +64,7 @@ static void *worker_main(void *arg)
     int tid = (int)(intptr_t)arg;
     PyGILState_STATE g = PyGILState_Ensure();
     PyThreadState *ts = PyEval_SaveThread(); /* fn attaches through PyGILState_Ensure */
+    pool.tstates[tid] = ts;
     atomic_fetch_add(&pool.ready, 1);
     unsigned seen = 0;
     for (;;) {

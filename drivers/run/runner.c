@@ -39,6 +39,9 @@ static void worker_body(ftf_run_t *run, int tid)
         if (PyErr_Occurred()) {
             oracle_expect_error(run, d->name, NULL, NULL);
         }
+        if (run->after_op) {
+            run->after_op(run, tid, i);
+        }
         ftf_here.op = -1;
     }
     PyGILState_Release(g);
@@ -71,7 +74,7 @@ static void world_must(ftf_run_t *run, int status)
     }
 }
 
-static void run_program(const ftf_program_t *prog)
+static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *, int, int))
 {
     static ftf_run_t run; /* one program at a time per process; too big for a stack */
     PyGILState_STATE g = PyGILState_Ensure();
@@ -80,6 +83,7 @@ static void run_program(const ftf_program_t *prog)
     run.table = targets_table(prog->target);
     run.sched = prog->mode == FTF_MODE_SERIAL ? &sched_serial : &sched_free;
     run.world = runtime_world();
+    run.after_op = after_op;
     sched_blocking_use(run.sched);
     report_set_run(&run);
     ftf_here = (ftf_pos_t){-1, -1};
@@ -131,7 +135,7 @@ static void warm_up(void)
             for (int code = 1; code < t->nops; code++) {
                 p.ops[p.nops++] = (ftf_op_t){(uint8_t)tid, (uint8_t)code, arg, 0};
             }
-            run_program(&p);
+            run_program(&p, NULL);
         }
     }
 }
@@ -158,11 +162,13 @@ void ftf_init(void)
     pthread_once(&once, init_once);
 }
 
-void ftf_program_run(const ftf_program_t *prog)
+void runner_run(const ftf_program_t *prog, void (*after_op)(ftf_run_t *, int, int))
 {
     ftf_init();
-    run_program(prog);
+    run_program(prog, after_op);
 }
+
+void ftf_program_run(const ftf_program_t *prog) { runner_run(prog, NULL); }
 
 int ftf_fuzz_one(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size)
 {
