@@ -248,6 +248,12 @@ int world_teardown(ftf_world_t *w)
                 return -1;
             }
         }
+        /* Every change of a class spends one of its type versions, and CPython gives a
+         * class at most MAX_VERSIONS_PER_CLASS (1000) before it stops specializing code
+         * that uses it for good: a few hundred inputs in, the class ops would race
+         * generic code only, and a finding would not replay in a fresh process. Each
+         * input gets the budget of a fresh process instead. */
+        ((PyTypeObject *)w->classes[c])->tp_versions_used = 0;
     }
     PyObject *dicts[2];
     const char *names[2];
