@@ -48,7 +48,9 @@ static void *libc_function(const char *name)
     return f;
 }
 
-void sched_blocking_init(void)
+/* Also a constructor: a program that never starts the interpreter (a test of the
+ * schedule format) still goes through these functions, and so does LSan at its exit. */
+__attribute__((constructor)) void sched_blocking_init(void)
 {
     real.sem_wait = libc_function("sem_wait");
     real.sem_trywait = libc_function("sem_trywait");
