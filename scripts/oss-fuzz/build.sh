@@ -48,9 +48,8 @@ cmake -S "$ftfuzz" -B "$WORK/ftfuzz" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$WORK/ftfuzz" --target fuzzers -j"$(nproc)"
 
 step="copy the fuzzers, options, dictionaries and seeds into \$OUT"
-for options in "$WORK"/ftfuzz/fuzz_*.options; do
-  fuzzer=$(basename "$options" .options)
-  cp "$WORK/ftfuzz/$fuzzer" "$options" "$OUT/"
+while read -r fuzzer; do
+  cp "$WORK/ftfuzz/$fuzzer" "$WORK/ftfuzz/$fuzzer.options" "$OUT/"
   cp "$ftfuzz/fuzzers/dicts/$fuzzer.dict" "$OUT/"
   zip -q -j "$OUT/${fuzzer}_seed_corpus.zip" "$ftfuzz/corpus/$fuzzer"/*.bin
-done
+done <"$WORK/ftfuzz/shipped-fuzzers.txt"
