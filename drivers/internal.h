@@ -170,6 +170,9 @@ int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap);
 /* The slot or member cell that points at v, or NULL. Reads pointers only: safe to call
  * from a dealloc while other threads run. */
 const char *world_find_cell(ftf_world_t *w, PyObject *v);
+/* What a PyMutex belongs to ("globals of the fuzz module", "slots obj1", "class A"),
+ * else "lock at 0x...". Compares addresses only. */
+void world_describe_lock(ftf_world_t *w, const void *lock, char *buf, size_t len);
 
 /* ---- core/runtime.c: the interpreter, the parked workers, where each thread is ---- */
 
@@ -211,6 +214,14 @@ bool specialization_exists(const char *base);
 const char *specialization_form(ftf_world_t *w, const ftf_op_desc_t *d, int attr,
                                 PyThreadState *tstate);
 
+/* ---- core/symbols.c: function names of code addresses, from the executable -------- */
+
+/* The function containing code address pc, or NULL (for a return address, pass pc - 1). */
+const char *symbols_function(const void *pc);
+/* Every [lo, hi) address range of functions called name (a static name may be several);
+ * returns how many there are, writing at most cap. */
+int symbols_ranges(const char *name, uintptr_t (*out)[2], int cap);
+
 /* ---- core: a run, and the scheduler interface it holds ------------------------------ */
 
 typedef struct {
@@ -238,6 +249,8 @@ typedef struct {
     void (*wake)(const void *channel); /* from any thread */
     void (*yield)(void);
     int64_t (*now_ns)(void);
+    /* Scheduling points passed in this run (NULL: the strategy has none). */
+    uint64_t (*points)(void);
     /* What the strategy adds to a finding's report (the serialized switches). */
     void (*print_account)(FILE *out);
 } ftf_sched_t;
@@ -253,6 +266,7 @@ struct ftf_run {
     atomic_bool tearing_down;
     /* barrier ops: a thread waits until every other thread is at a barrier or done */
     atomic_int barrier_arrived, threads_done, barrier_gen;
+    atomic_int op_running[FTF_MAX_THREADS]; /* each worker's op, -1 between ops */
     /* Called by a worker after each of its ops, attached (NULL: nobody watches). */
     void (*after_op)(ftf_run_t *run, int tid, int op);
 };
@@ -324,6 +338,35 @@ void oracle_expect_error(ftf_run_t *run, const char *where, PyObject *expected,
                          PyObject *also_expected);
 void oracle_require(ftf_run_t *run, int ok, const char *what);
 
+/* oracle_waits.c: where workers wait for locks; code that must never wait. */
+
+#define ORACLE_WAIT_FRAMES 32
+typedef struct {
+    const void *lock; /* the PyMutex, or the parking address, waited for; NULL: not known */
+    bool mutex;       /* lock is a PyMutex (else the thread parked for an event) */
+    char lock_name[64];
+    int waiter, waiter_op;
+    int holder, holder_op; /* -1: not known (free mode, or not a critical section's) */
+    const char *function;  /* the first function on the waiter's stack above the waiting */
+    void *pcs[ORACLE_WAIT_FRAMES];
+    int npcs, first_frame; /* pcs[first_frame] is in `function` */
+    int64_t length;        /* scheduling points (serialized) or ns (free) */
+} oracle_wait_t;
+
+/* The policy in force, "f,g" (FTFUZZ_NO_WAIT_IN, else the build's default); exits when
+ * it names a function the executable lacks. */
+const char *oracle_waits_policy(void);
+void oracle_waits_run_begin(ftf_run_t *run);
+/* The calling worker cannot go on until `lock` is free (a PyMutex when `mutex`, else
+ * the address it parked on, or NULL): it spins or parks. The first call opens a wait; a wait that passes through
+ * a function of the policy is a finding. `now` is the run's clock: points or ns. */
+void oracle_waits_waiting(const void *lock, bool mutex, int64_t now);
+/* The calling worker took the lock or woke: its open wait, if any, ends. */
+void oracle_waits_done(int64_t now);
+/* The waits of the current (or last) run, in the order they began. */
+int oracle_waits_count(void);
+const oracle_wait_t *oracle_waits_get(int i); /* NULL past the ones kept */
+
 /* ---- sched/: how the threads of a run interleave ----------------------------------- */
 
 /* sched_free.c: truly concurrent threads, delays from the input. */
@@ -392,6 +435,7 @@ enum {
     SELFTEST_STALL,        /* blocks past the watchdog's bound */
     SELFTEST_RACY_READ,    /* loads a slot's pointer, a scheduling point, then increfs it */
     SELFTEST_HOLD_LOCK,    /* holds an object's critical section across a scheduling point */
+    SELFTEST_WAIT_IN_FAST_PATH, /* takes an object's critical section in ops_selftest_fast_path */
 };
 
 /* ---- run/: one program from start to finish -----------------------------------------

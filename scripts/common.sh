@@ -53,7 +53,15 @@ series_file() {
 series_patches() {
   local list
   list=$(series_file "$1") || exit 1
-  grep -v '^already-in-base:' "$list" | sed "s|^|$FTFUZZ_ROOT/scripts/patches/|"
+  grep -vE '^[a-z-]+:' "$list" | sed "s|^|$FTFUZZ_ROOT/scripts/patches/|"
+}
+
+# series_no_wait_in NAME: the functions the series says must never wait for a lock
+# (its `no-wait-in:` lines, comma-separated), for the wait oracle's policy.
+series_no_wait_in() {
+  local list
+  list=$(series_file "$1") || exit 1
+  sed -n 's/^no-wait-in: *//p' "$list" | paste -sd, -
 }
 
 # series_touches NAME FILE: whether a patch of the series changes FILE (a path in CPython).

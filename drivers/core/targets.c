@@ -67,6 +67,8 @@ static const ftf_op_desc_t selftest_racy_read = {"selftest.racy-read", FTF_FAMIL
                                                  FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_RACY_READ};
 static const ftf_op_desc_t selftest_hold_lock = {"selftest.hold-lock", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
                                                  FTF_USES_OBJ, SELFTEST_HOLD_LOCK};
+static const ftf_op_desc_t selftest_wait_in_fast_path = {
+    "selftest.wait-in-fast-path", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_OBJ, SELFTEST_WAIT_IN_FAST_PATH};
 
 #define CLASS_OPS &class_set, &class_store_k, &class_load_k, &class_delete_k
 #define GLOBALS_OPS \
@@ -82,7 +84,8 @@ static const ftf_op_desc_t *const mixed_ops[] = {
     GLOBALS_OPS, &members_init};
 static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
-    &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock};
+    &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
+    &selftest_wait_in_fast_path};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

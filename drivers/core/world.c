@@ -334,3 +334,37 @@ const char *world_find_cell(ftf_world_t *w, PyObject *v)
     }
     return NULL;
 }
+
+/* Compares addresses only: safe on a lock another thread holds or waits for. */
+void world_describe_lock(ftf_world_t *w, const void *lock, char *buf, size_t len)
+{
+    struct {
+        PyObject *o;
+        const char *what;
+    } known[] = {{w->gns, "globals of the fuzz module"},
+                 {w->bns, "builtins copy"},
+                 {w->ns, "namespace of the attribute functions"},
+                 {w->slots_type, "class Slots"},
+                 {w->members_type, "type Members"}};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        if (known[i].o && lock == &known[i].o->ob_mutex) {
+            snprintf(buf, len, "%s", known[i].what);
+            return;
+        }
+    }
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        if (w->classes[c] && lock == &w->classes[c]->ob_mutex) {
+            snprintf(buf, len, "class %s", targets_class_name(c));
+            return;
+        }
+    }
+    for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
+        for (int i = 0; i < FTF_POOL_OBJS; i++) {
+            if (w->objs[p][i] && lock == &w->objs[p][i]->ob_mutex) {
+                snprintf(buf, len, "%s obj%d", pool_prefix[p], i);
+                return;
+            }
+        }
+    }
+    snprintf(buf, len, "lock at %p", lock);
+}

@@ -8,6 +8,15 @@
  * the serialized scheduler can switch here at either depth. */
 __attribute__((noinline)) static void window(void) { sched_serial_point(__builtin_return_address(0)); }
 
+/* A stand-in for a lock-free fast path that takes a lock after all: the wait oracle's
+ * tests name it in FTFUZZ_NO_WAIT_IN. Its own symbol, so the policy can find it. */
+__attribute__((noinline)) void ops_selftest_fast_path(PyObject *o);
+__attribute__((noinline)) void ops_selftest_fast_path(PyObject *o)
+{
+    Py_BEGIN_CRITICAL_SECTION(o);
+    Py_END_CRITICAL_SECTION();
+}
+
 void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     ftf_world_t *w = run->world;
@@ -63,6 +72,9 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         Py_END_CRITICAL_SECTION();
         break;
     }
+    case SELFTEST_WAIT_IN_FAST_PATH:
+        ops_selftest_fast_path(w->objs[FTF_POOL_SLOTS][ftf_arg_obj(op->arg) % FTF_POOL_OBJS]);
+        break;
     case SELFTEST_STALL: {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
         Py_BEGIN_ALLOW_THREADS

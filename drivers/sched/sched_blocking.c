@@ -6,7 +6,12 @@
  * `scheduled` hook says which) they wait cooperatively through its hooks (the turn
  * passes on while the semaphore is empty), yield the turn, and read its clock; on any
  * other thread, and under a strategy without such hooks, they are the C library's own.
- * This file knows no strategy by name: the runner says which one is in charge. */
+ * This file knows no strategy by name: the runner says which one is in charge.
+ *
+ * It also tells the wait oracle when a worker waits. A contended PyMutex is taken in
+ * CPython's PyMutex_Lock or _PyMutex_LockTimed (the inline fast path calls them only
+ * when its compare-exchange failed); the link wraps both (-Wl,--wrap, CMakeLists.txt),
+ * so this file knows which mutex a spinning or parked thread wants. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <semaphore.h>
@@ -25,6 +30,15 @@ static struct {
     int (*sched_yield)(void);
     int (*clock_gettime)(clockid_t, struct timespec *);
 } real;
+
+/* The PyMutex the calling thread is inside the slow path of, or NULL. */
+static _Thread_local const void *acquiring;
+
+/* Where the run's clock is: scheduling points, or nanoseconds. */
+static int64_t clock_of(const ftf_sched_t *s)
+{
+    return s && s->points ? (int64_t)s->points() : runtime_now_ns();
+}
 
 /* Set by the driving thread before it releases the workers of a run. */
 static const ftf_sched_t *_Atomic in_charge;
@@ -62,6 +76,41 @@ __attribute__((constructor)) void sched_blocking_init(void)
     __atomic_store_n(&real.clock_gettime, libc_function("clock_gettime"), __ATOMIC_RELEASE);
 }
 
+/* A thread parked by CPython waits on a semaphore inside its parking-lot entry, on its
+ * own stack, right after the address it parks on (Python/parking_lot.c, struct
+ * wait_entry: park_arg, addr, sema). A semaphore elsewhere is not CPython's parking. */
+static const void *parked_on(const sem_t *s)
+{
+    pthread_attr_t a;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) {
+        return NULL;
+    }
+    int ok = pthread_attr_getstack(&a, &lo, &size) == 0;
+    pthread_attr_destroy(&a);
+    const uintptr_t *addr = (const uintptr_t *)s - 1;
+    if (!ok || (const char *)addr < (const char *)lo || (const char *)(s + 1) > (const char *)lo + size) {
+        return NULL;
+    }
+    return (const void *)*addr;
+}
+
+static void wait_begins(const ftf_sched_t *sched, const sem_t *s)
+{
+    oracle_waits_waiting(acquiring ? acquiring : s ? parked_on(s) : NULL, acquiring != NULL,
+                         clock_of(sched));
+}
+
+/* A park that was not for a mutex ends when the thread wakes; a mutex's wait ends when
+ * the wrapper below returns with the mutex. */
+static void park_ends(const ftf_sched_t *sched)
+{
+    if (!acquiring) {
+        oracle_waits_done(clock_of(sched));
+    }
+}
+
 static int64_t ns_of(const struct timespec *ts) { return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec; }
 
 /* The deadline of a timed wait on the virtual clock: CPython computed `abs` from the
@@ -72,29 +121,55 @@ static int cooperative_wait(const ftf_sched_t *sched, sem_t *s, int64_t deadline
         if (real.sem_trywait(s) == 0) {
             return 0;
         }
-        if (!sched->block(s, deadline_ns)) {
+        wait_begins(sched, s);
+        bool woken = sched->block(s, deadline_ns);
+        park_ends(sched);
+        if (!woken) {
             errno = ETIMEDOUT;
             return -1;
         }
     }
 }
 
+/* A wait of a thread no strategy schedules (free mode's workers, the driving thread):
+ * the C library's, told to the oracle (which ignores threads that are not workers). */
+#define REAL_WAIT(call)                                                                  \
+    do {                                                                                 \
+        const ftf_sched_t *free_mode = atomic_load_explicit(&in_charge, memory_order_relaxed); \
+        if (!free_mode) {                                                                \
+            return call;                                                                 \
+        }                                                                                \
+        wait_begins(free_mode, s);                                                       \
+        int r = call;                                                                    \
+        park_ends(free_mode);                                                            \
+        return r;                                                                        \
+    } while (0)
+
 int sem_wait(sem_t *s)
 {
     const ftf_sched_t *sched = scheduler();
-    return sched ? cooperative_wait(sched, s, INT64_MAX) : real.sem_wait(s);
+    if (sched) {
+        return cooperative_wait(sched, s, INT64_MAX);
+    }
+    REAL_WAIT(real.sem_wait(s));
 }
 
 int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
     const ftf_sched_t *sched = scheduler();
-    return sched ? cooperative_wait(sched, s, ns_of(abs)) : real.sem_timedwait(s, abs);
+    if (sched) {
+        return cooperative_wait(sched, s, ns_of(abs));
+    }
+    REAL_WAIT(real.sem_timedwait(s, abs));
 }
 
 int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abs)
 {
     const ftf_sched_t *sched = scheduler();
-    return sched ? cooperative_wait(sched, s, ns_of(abs)) : real.sem_clockwait(s, clock, abs);
+    if (sched) {
+        return cooperative_wait(sched, s, ns_of(abs));
+    }
+    REAL_WAIT(real.sem_clockwait(s, clock, abs));
 }
 
 /* Any thread may post to a scheduled thread's semaphore. */
@@ -108,14 +183,43 @@ int sem_post(sem_t *s)
     return r;
 }
 
+/* CPython spins on a contended mutex with sched_yield before it parks. */
 int sched_yield(void)
 {
     const ftf_sched_t *sched = scheduler();
+    if (acquiring) {
+        wait_begins(sched ? sched : atomic_load_explicit(&in_charge, memory_order_relaxed), NULL);
+    }
     if (sched) {
         sched->yield();
         return 0;
     }
     return real.sched_yield();
+}
+
+/* CPython's own, linked under these names by --wrap. */
+void __real_PyMutex_Lock(PyMutex *m);
+int __real__PyMutex_LockTimed(PyMutex *m, int64_t timeout_ns, int flags);
+
+void __wrap_PyMutex_Lock(PyMutex *m);
+void __wrap_PyMutex_Lock(PyMutex *m)
+{
+    const void *outer = acquiring;
+    acquiring = m;
+    __real_PyMutex_Lock(m);
+    acquiring = outer;
+    oracle_waits_done(clock_of(atomic_load_explicit(&in_charge, memory_order_relaxed)));
+}
+
+int __wrap__PyMutex_LockTimed(PyMutex *m, int64_t timeout_ns, int flags);
+int __wrap__PyMutex_LockTimed(PyMutex *m, int64_t timeout_ns, int flags)
+{
+    const void *outer = acquiring;
+    acquiring = m;
+    int r = __real__PyMutex_LockTimed(m, timeout_ns, flags);
+    acquiring = outer;
+    oracle_waits_done(clock_of(atomic_load_explicit(&in_charge, memory_order_relaxed)));
+    return r;
 }
 
 int clock_gettime(clockid_t clock, struct timespec *ts)

@@ -237,6 +237,8 @@ static void serial_wake(const void *channel)
     pthread_mutex_unlock(&S.lock);
 }
 
+static uint64_t serial_points(void) { return S.step; }
+
 static int64_t serial_now_ns(void) { return S.clock_base + (int64_t)S.step * NS_PER_POINT + S.vjump; }
 
 /* ---- the ftf_sched_t hooks ---------------------------------------------------------- */
@@ -390,5 +392,6 @@ const ftf_sched_t sched_serial = {
     .wake = serial_wake,
     .yield = serial_yield,
     .now_ns = serial_now_ns,
+    .points = serial_points,
     .print_account = ftf_print_last_schedule,
 };

@@ -1,0 +1,225 @@
+/* Waits: each time a worker cannot go on because another thread holds a lock, and the
+ * code that must never do that.
+ *
+ * sched_blocking.c sees every wait of a worker: a contended PyMutex acquisition spins
+ * (sched_yield) and then parks (a semaphore); stop-the-world, events and joins park.
+ * It calls oracle_waits_waiting at each spin or park and oracle_waits_done when the
+ * lock is taken or the thread wakes; one wait spans all of them. A wait is named by
+ * its lock (what owns the mutex, when the world has it), the first CPython function
+ * above the lock machinery on the waiter's stack, the thread and op holding the lock
+ * (serialized runs only: there the holder is stopped and its critical-section chain can
+ * be read; in free mode it runs on), and its length: scheduling points that other
+ * threads ran while it waited (serialized, and so the same in every process), or
+ * nanoseconds (free mode).
+ *
+ * The policy FTFUZZ_NO_WAIT_IN=f,g names functions that must never wait (a patch
+ * series declares its own defaults, scripts/build compiles them in): a wait with one of
+ * them anywhere on the waiter's stack is a `waited-in-fast-path` finding. */
+#include <execinfo.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifndef FTF_NO_WAIT_IN
+#define FTF_NO_WAIT_IN ""
+#endif
+
+#define MAX_POLICY_RANGES 32
+#define MAX_WAITS 512
+
+static struct {
+    char names[512];
+    uintptr_t ranges[MAX_POLICY_RANGES][2];
+    const char *range_name[MAX_POLICY_RANGES];
+    int nranges;
+} policy;
+
+static struct {
+    ftf_run_t *run;
+    unsigned gen; /* which run the open waits belong to */
+    oracle_wait_t waits[MAX_WAITS];
+    atomic_int n;  /* may exceed MAX_WAITS: those are counted, not kept */
+} account;
+
+static _Thread_local struct {
+    unsigned gen;
+    int index; /* this thread's open wait, -1 none */
+    int64_t since;
+} mine = {0, -1, 0};
+
+static void load_policy(void)
+{
+    const char *env = getenv("FTFUZZ_NO_WAIT_IN");
+    snprintf(policy.names, sizeof(policy.names), "%s", env ? env : FTF_NO_WAIT_IN);
+    char copy[sizeof(policy.names)], *save = NULL;
+    memcpy(copy, policy.names, sizeof(copy));
+    for (char *f = strtok_r(copy, ", ", &save); f; f = strtok_r(NULL, ", ", &save)) {
+        int room = MAX_POLICY_RANGES - policy.nranges;
+        int n = symbols_ranges(f, policy.ranges + policy.nranges, room);
+        if (n == 0) {
+            fprintf(stderr, "ftfuzz: FTFUZZ_NO_WAIT_IN names %s, which this executable does not "
+                            "have (inlined or misspelt?): the policy cannot hold\n", f);
+            exit(2);
+        }
+        for (int i = 0; i < n && i < room; i++) {
+            policy.range_name[policy.nranges + i] = strdup(f);
+        }
+        policy.nranges += n < room ? n : room;
+    }
+}
+
+const char *oracle_waits_policy(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, load_policy);
+    return policy.names;
+}
+
+void oracle_waits_run_begin(ftf_run_t *run)
+{
+    oracle_waits_policy();
+    account.run = run;
+    account.gen++;
+    atomic_store(&account.n, 0);
+}
+
+/* Frames of the waiting itself, and of this library on the way there: a wait is told
+ * by the first frame above them. */
+static bool machinery(const char *fn)
+{
+    static const char *const parts[] = {"Mutex", "CriticalSection", "ParkingLot", "Semaphore",
+                                        "PyEvent", "_Py_yield", "sem_", "sched_", "oracle_",
+                                        "cooperative_wait", "serial_", "__wrap_", "wait_begins",
+                                        "backtrace"};
+    if (!fn) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (strstr(fn, parts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The worker whose active critical sections hold the mutex, or -1. Serialized runs
+ * only: every other worker is stopped at a scheduling point, so its chain holds still. */
+static int holder_of(const ftf_run_t *run, const void *lock, int waiter)
+{
+    if (run->prog->mode != FTF_MODE_SERIAL) {
+        return -1;
+    }
+    for (int t = 0; t < run->prog->nthreads; t++) {
+        PyThreadState *ts = t == waiter ? NULL : runtime_worker_tstate(t);
+        /* The tag bits of each link say whether the section it points to is active
+         * (not suspended while its thread waited) and whether it has two mutexes. */
+        for (uintptr_t p = ts ? ts->critical_section : 0; p & ~(uintptr_t)3;) {
+            PyCriticalSection *c = (PyCriticalSection *)(p & ~(uintptr_t)3);
+            if (!(p & 1) && ((const void *)c->_cs_mutex == lock ||
+                             ((p & 2) && (const void *)((PyCriticalSection2 *)c)->_cs_mutex2 == lock))) {
+                return t;
+            }
+            p = c->_cs_prev;
+        }
+    }
+    return -1;
+}
+
+static void describe_op(const ftf_run_t *run, int tid, int op, char *buf, size_t len)
+{
+    if (op < 0) {
+        snprintf(buf, len, "t%d (between ops)", tid);
+        return;
+    }
+    char text[96];
+    schedule_format_op(run->prog, op, text, sizeof(text));
+    snprintf(buf, len, "t%d (op %d: %s)", tid, op, text);
+}
+
+_Noreturn static void report_violation(const oracle_wait_t *w, const char *fn)
+{
+    const ftf_run_t *run = account.run;
+    char waiter[160], holder[160] = "not known: a lock taken outside a critical section";
+    describe_op(run, w->waiter, w->waiter_op, waiter, sizeof(waiter));
+    if (w->holder >= 0) {
+        describe_op(run, w->holder, w->holder_op, holder, sizeof(holder));
+    }
+    else if (run->prog->mode != FTF_MODE_SERIAL) {
+        snprintf(holder, sizeof(holder), "not known in free mode (the serialized fuzzer names it)");
+    }
+    /* The waiter's frames from the one that waited up, with source lines. */
+    static char where[8][256];
+    int first = w->first_frame, n = w->npcs - first < 8 ? w->npcs - first : 8;
+    report_symbolize((const void *const *)w->pcs + first, n, where);
+    char stack[1200] = "";
+    for (int i = 0; i < n; i++) {
+        size_t used = strlen(stack);
+        snprintf(stack + used, sizeof(stack) - used, "\n==ftfuzz==     #%d %s", i, where[i]);
+    }
+    report_finding("waited-in-fast-path",
+                   "%s waited for the lock of %s inside %s, which must never wait "
+                   "(FTFUZZ_NO_WAIT_IN=%s); the lock's holder: %s; the waiter's stack:%s",
+                   waiter, w->lock_name, fn, policy.names, holder, stack);
+}
+
+void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
+{
+    ftf_run_t *run = account.run;
+    if (!run || ftf_here.tid < 0) {
+        return;
+    }
+    if (mine.gen == account.gen && mine.index >= 0) {
+        return; /* a spin or park of the wait already open */
+    }
+    int i = atomic_fetch_add(&account.n, 1);
+    mine.gen = account.gen;
+    mine.index = i;
+    mine.since = now;
+    oracle_wait_t tmp, *w = i < MAX_WAITS ? &account.waits[i] : &tmp;
+    memset(w, 0, sizeof(*w));
+    w->lock = lock;
+    w->mutex = mutex;
+    w->waiter = ftf_here.tid;
+    w->waiter_op = ftf_here.op;
+    w->holder = mutex ? holder_of(run, lock, w->waiter) : -1;
+    w->holder_op = w->holder >= 0 ? atomic_load(&run->op_running[w->holder]) : -1;
+    if (mutex) {
+        world_describe_lock(run->world, lock, w->lock_name, sizeof(w->lock_name));
+    }
+    else {
+        snprintf(w->lock_name, sizeof(w->lock_name), "an event (parked at %p)", lock);
+    }
+    w->npcs = backtrace(w->pcs, ORACLE_WAIT_FRAMES);
+    w->first_frame = w->npcs;
+    bool inside = false; /* past the unwinder's own frames, into the waiting */
+    for (int f = 0; f < w->npcs; f++) {
+        const char *fn = symbols_function((const char *)w->pcs[f] - 1);
+        inside = inside || machinery(fn);
+        if (inside && w->first_frame == w->npcs && !machinery(fn)) {
+            w->first_frame = f;
+            w->function = fn ? fn : "(unknown)";
+        }
+        for (int r = 0; r < policy.nranges; r++) {
+            uintptr_t pc = (uintptr_t)w->pcs[f] - 1;
+            if (pc >= policy.ranges[r][0] && pc < policy.ranges[r][1]) {
+                report_violation(w, policy.range_name[r]);
+            }
+        }
+    }
+}
+
+void oracle_waits_done(int64_t now)
+{
+    if (mine.gen != account.gen || mine.index < 0) {
+        return;
+    }
+    if (mine.index < MAX_WAITS) {
+        account.waits[mine.index].length = now - mine.since;
+    }
+    mine.index = -1;
+}
+
+int oracle_waits_count(void) { return atomic_load(&account.n); }
+
+const oracle_wait_t *oracle_waits_get(int i) { return i < MAX_WAITS ? &account.waits[i] : NULL; }
