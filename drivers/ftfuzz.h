@@ -83,6 +83,12 @@ void ftf_program_run(const ftf_program_t *prog);
 int ftf_specialization_report(ftf_target_t target, ftf_program_t *const *progs, int nprogs,
                               int runs, FILE *out);
 
+/* Where workers wait for locks: runs each program once (all of one mode) and prints the
+ * waits per 1000 ops by lock and by the function that waited, and the longest waits
+ * with the program each came from (names[i] names progs[i]). Serialized programs give
+ * the same table in every process. Returns the number of waits, -1 when the modes mix. */
+int ftf_profile_report(ftf_program_t *const *progs, const char *const *names, int n, FILE *out);
+
 /* The CPython these drivers were built against: "3.14.7". */
 const char *ftf_cpython_version(void);
 

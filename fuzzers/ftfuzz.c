@@ -38,6 +38,7 @@ static void usage(void)
             "       ftfuzz dict      TARGET\n"
             "       ftfuzz version   (the CPython it was built against)\n"
             "       ftfuzz specialization --target T [--runs N] [FILE...]\n"
+            "       ftfuzz profile   [--target T] FILE...   (where workers wait for locks)\n"
             "targets: slots members class globals mixed selftest, each with _serial for a\n"
             "serialized fuzzer's input (slots_serial)\n");
     exit(2);
@@ -510,6 +511,38 @@ static int specialization(int argc, char **argv)
     return missing ? 1 : 0;
 }
 
+/* ftfuzz profile [--target T] FILE...: the contention profile of the programs. */
+static int profile(int argc, char **argv)
+{
+    int target = -1, n = 0;
+    ftf_mode_t mode = FTF_MODE_FREE;
+    ftf_program_t *progs[1024];
+    const char *names[1024];
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+            mode = ftf_mode_from_name(argv[++i]);
+            if ((target = ftf_target_from_name(argv[i])) < 0) {
+                usage();
+            }
+        }
+        else if (argv[i][0] == '-' || n == 1024) {
+            usage();
+        }
+        else {
+            names[n] = argv[i];
+            progs[n++] = load_program(argv[i], target, mode);
+        }
+    }
+    if (n == 0) {
+        usage();
+    }
+    int waits = ftf_profile_report(progs, names, n, stdout);
+    for (int i = 0; i < n; i++) {
+        ftf_program_free(progs[i]);
+    }
+    return waits < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "version") == 0) {
@@ -518,6 +551,9 @@ int main(int argc, char **argv)
     }
     if (argc < 3) {
         usage();
+    }
+    if (strcmp(argv[1], "profile") == 0) {
+        return profile(argc - 2, argv + 2);
     }
     if (strcmp(argv[1], "specialization") == 0) {
         return specialization(argc - 2, argv + 2);
