@@ -344,6 +344,7 @@ void oracle_require(ftf_run_t *run, int ok, const char *what);
 typedef struct {
     const void *lock; /* the PyMutex, or the parking address, waited for; NULL: not known */
     bool mutex;       /* lock is a PyMutex (else the thread parked for an event) */
+    bool spin;        /* no lock: a retry loop ran out of the scheduler's budget */
     char lock_name[64];
     int waiter, waiter_op;
     int holder, holder_op; /* -1: not known (free mode, or not a critical section's) */
@@ -361,6 +362,9 @@ void oracle_waits_run_begin(ftf_run_t *run);
  * the address it parked on, or NULL): it spins or parks. The first call opens a wait; a wait that passes through
  * a function of the policy is a finding. `now` is the run's clock: points or ns. */
 void oracle_waits_waiting(const void *lock, bool mutex, int64_t now);
+/* The calling worker (serialized) has run `points` points while another could run,
+ * without waiting on a lock: a spin that waits for a descheduled thread. */
+void oracle_waits_spinning(int64_t points);
 /* The calling worker took the lock or woke: its open wait, if any, ends. */
 void oracle_waits_done(int64_t now);
 /* The waits of the current (or last) run, in the order they began. */

@@ -10,7 +10,9 @@
  * (serialized runs only: there the holder is stopped and its critical-section chain can
  * be read; in free mode it runs on), and its length: scheduling points that other
  * threads ran while it waited (serialized, and so the same in every process), or
- * nanoseconds (free mode).
+ * nanoseconds (free mode). A serialized thread that spins without taking a lock (a
+ * retry loop waiting for a descheduled thread) is told by the scheduler when it used
+ * up its budget of points: a wait too, on no lock.
  *
  * The policy FTFUZZ_NO_WAIT_IN=f,g names functions that must never wait (a patch
  * series declares its own defaults, scripts/build compiles them in): a wait with one of
@@ -91,7 +93,7 @@ static bool machinery(const char *fn)
     static const char *const parts[] = {"Mutex", "CriticalSection", "ParkingLot", "Semaphore",
                                         "PyEvent", "_Py_yield", "sem_", "sched_", "oracle_",
                                         "cooperative_wait", "serial_", "__wrap_", "wait_begins",
-                                        "backtrace"};
+                                        "backtrace", "__tsan_atomic"};
     if (!fn) {
         return false;
     }
@@ -103,9 +105,10 @@ static bool machinery(const char *fn)
     return false;
 }
 
-/* The worker whose active critical sections hold the mutex, or -1. Serialized runs
- * only: every other worker is stopped at a scheduling point, so its chain holds still. */
-static int holder_of(const ftf_run_t *run, const void *lock, int waiter)
+/* Calls visit(t, mutex, ctx) for each mutex another worker's active critical sections
+ * hold, until it returns true; returns that worker, or -1. Serialized runs only: every
+ * other worker is stopped at a scheduling point, so its chain holds still. */
+static int each_held(const ftf_run_t *run, int waiter, bool (*visit)(int, const void *, void *), void *ctx)
 {
     if (run->prog->mode != FTF_MODE_SERIAL) {
         return -1;
@@ -116,14 +119,33 @@ static int holder_of(const ftf_run_t *run, const void *lock, int waiter)
          * (not suspended while its thread waited) and whether it has two mutexes. */
         for (uintptr_t p = ts ? ts->critical_section : 0; p & ~(uintptr_t)3;) {
             PyCriticalSection *c = (PyCriticalSection *)(p & ~(uintptr_t)3);
-            if (!(p & 1) && ((const void *)c->_cs_mutex == lock ||
-                             ((p & 2) && (const void *)((PyCriticalSection2 *)c)->_cs_mutex2 == lock))) {
+            if (!(p & 1) && (visit(t, c->_cs_mutex, ctx) ||
+                             ((p & 2) && visit(t, ((PyCriticalSection2 *)c)->_cs_mutex2, ctx)))) {
                 return t;
             }
             p = c->_cs_prev;
         }
     }
     return -1;
+}
+
+static bool is_lock(int t, const void *m, void *lock) { return (void)t, m == lock; }
+
+typedef struct {
+    const ftf_run_t *run;
+    char *buf;
+    size_t len;
+} held_list_t;
+
+static bool list_held(int t, const void *m, void *ctx)
+{
+    held_list_t *h = ctx;
+    size_t used = strlen(h->buf);
+    char name[64];
+    world_describe_lock(h->run->world, m, name, sizeof(name));
+    snprintf(h->buf + used, h->len - used, "%st%d (op %d) holds %s", used ? ", " : "", t,
+             atomic_load(&h->run->op_running[t]), name);
+    return false;
 }
 
 static void describe_op(const ftf_run_t *run, int tid, int op, char *buf, size_t len)
@@ -140,13 +162,27 @@ static void describe_op(const ftf_run_t *run, int tid, int op, char *buf, size_t
 _Noreturn static void report_violation(const oracle_wait_t *w, const char *fn)
 {
     const ftf_run_t *run = account.run;
-    char waiter[160], holder[160] = "not known: a lock taken outside a critical section";
+    char waiter[160], what[200], others[400] = "";
     describe_op(run, w->waiter, w->waiter_op, waiter, sizeof(waiter));
-    if (w->holder >= 0) {
-        describe_op(run, w->holder, w->holder_op, holder, sizeof(holder));
+    if (w->spin) {
+        /* No lock to name: say which locks the descheduled threads hold. */
+        snprintf(what, sizeof(what), "spun %lld scheduling points without progress",
+                 (long long)w->length);
+        each_held(run, w->waiter, list_held, &(held_list_t){run, others, sizeof(others)});
+        if (!others[0]) {
+            snprintf(others, sizeof(others), "none holds a critical section");
+        }
     }
-    else if (run->prog->mode != FTF_MODE_SERIAL) {
-        snprintf(holder, sizeof(holder), "not known in free mode (the serialized fuzzer names it)");
+    else {
+        snprintf(what, sizeof(what), "waited for the lock of %s", w->lock_name);
+        if (w->holder >= 0) {
+            describe_op(run, w->holder, w->holder_op, others, sizeof(others));
+        }
+        else {
+            snprintf(others, sizeof(others), "%s", run->prog->mode == FTF_MODE_SERIAL
+                                                       ? "not known: a lock taken outside a critical section"
+                                                       : "not known in free mode (the serialized fuzzer names it)");
+        }
     }
     /* The waiter's frames from the one that waited up, with source lines. */
     static char where[8][256];
@@ -158,34 +194,32 @@ _Noreturn static void report_violation(const oracle_wait_t *w, const char *fn)
         snprintf(stack + used, sizeof(stack) - used, "\n==ftfuzz==     #%d %s", i, where[i]);
     }
     report_finding("waited-in-fast-path",
-                   "%s waited for the lock of %s inside %s, which must never wait "
-                   "(FTFUZZ_NO_WAIT_IN=%s); the lock's holder: %s; the waiter's stack:%s",
-                   waiter, w->lock_name, fn, policy.names, holder, stack);
+                   "%s %s inside %s, which must never wait (FTFUZZ_NO_WAIT_IN=%s); %s: %s; "
+                   "the waiter's stack:%s",
+                   waiter, what, fn, policy.names, w->spin ? "the other threads" : "the lock's holder",
+                   others, stack);
 }
 
-void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
+/* Records a new wait of the calling worker and checks it against the policy; returns
+ * its index (past MAX_WAITS: counted, not kept). */
+static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64_t spun)
 {
-    ftf_run_t *run = account.run;
-    if (!run || ftf_here.tid < 0) {
-        return;
-    }
-    if (mine.gen == account.gen && mine.index >= 0) {
-        return; /* a spin or park of the wait already open */
-    }
     int i = atomic_fetch_add(&account.n, 1);
-    mine.gen = account.gen;
-    mine.index = i;
-    mine.since = now;
     oracle_wait_t tmp, *w = i < MAX_WAITS ? &account.waits[i] : &tmp;
     memset(w, 0, sizeof(*w));
     w->lock = lock;
     w->mutex = mutex;
+    w->spin = spun > 0;
+    w->length = spun;
     w->waiter = ftf_here.tid;
     w->waiter_op = ftf_here.op;
-    w->holder = mutex ? holder_of(run, lock, w->waiter) : -1;
+    w->holder = mutex ? each_held(run, w->waiter, is_lock, (void *)lock) : -1;
     w->holder_op = w->holder >= 0 ? atomic_load(&run->op_running[w->holder]) : -1;
     if (mutex) {
         world_describe_lock(run->world, lock, w->lock_name, sizeof(w->lock_name));
+    }
+    else if (w->spin) {
+        snprintf(w->lock_name, sizeof(w->lock_name), "a spin (no lock)");
     }
     else {
         snprintf(w->lock_name, sizeof(w->lock_name), "an event (parked at %p)", lock);
@@ -206,6 +240,29 @@ void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
                 report_violation(w, policy.range_name[r]);
             }
         }
+    }
+    return i;
+}
+
+void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
+{
+    ftf_run_t *run = account.run;
+    if (!run || ftf_here.tid < 0) {
+        return;
+    }
+    if (mine.gen == account.gen && mine.index >= 0) {
+        return; /* a spin or park of the wait already open */
+    }
+    mine.gen = account.gen;
+    mine.since = now;
+    mine.index = oracle_waits_open(run, lock, mutex, 0);
+}
+
+void oracle_waits_spinning(int64_t points)
+{
+    ftf_run_t *run = account.run;
+    if (run && ftf_here.tid >= 0) {
+        oracle_waits_open(run, NULL, false, points);
     }
 }
 

@@ -194,6 +194,7 @@ void sched_serial_point(const void *pc)
         pthread_mutex_unlock(&S.lock);
     }
     else if (S.step - S.turn_start > FAIR_BUDGET) {
+        oracle_waits_spinning((int64_t)(S.step - S.turn_start));
         serial_yield();
     }
 }
