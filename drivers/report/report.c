@@ -217,6 +217,33 @@ static const char *symbolizer(void)
     return NULL;
 }
 
+/* The bytecode instruction whose case in the interpreter's generated_cases.c.h holds
+ * `where` ("/path/Python/generated_cases.c.h:9348:21"): the nearest TARGET(NAME) above
+ * that line. Every instruction is inlined into _PyEval_EvalFrameDefault, so its name is
+ * what tells a switch in STORE_ATTR_SLOT from one in LOAD_GLOBAL. Empty if not there. */
+static void instruction_at(const char *where, char *name, size_t len)
+{
+    name[0] = '\0';
+    const char *at = strstr(where, "generated_cases.c.h:");
+    if (!at) {
+        return;
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "%.*s", (int)(at - where) + (int)strlen("generated_cases.c.h"), where);
+    long target = atol(at + strlen("generated_cases.c.h:"));
+    FILE *f = fopen(path, "r");
+    char text[512];
+    for (long n = 1; f && n <= target && fgets(text, sizeof(text), f); n++) {
+        const char *t = strstr(text, "TARGET(");
+        if (t) {
+            snprintf(name, len, "%.*s", (int)strcspn(t + 7, ")"), t + 7);
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
 void report_symbolize(const void *const *pcs, int n, char (*out)[256])
 {
     uintptr_t base = report_exe_base();
@@ -241,16 +268,16 @@ void report_symbolize(const void *const *pcs, int n, char (*out)[256])
     FILE *res = popen(cmd, "r");
     /* Per address: function/location line pairs, innermost inlined frame first, then a
      * blank line. Keep the innermost frame and the function it is inlined into. */
-    char line[512], fn[128] = "", loc[256] = "", inner[256] = "";
+    char line[512], fn[128] = "", loc[256] = "", inner[256] = "", op[64] = "";
     int i = 0, frames = 0;
     while (res && i < n && fgets(line, sizeof(line), res)) {
         line[strcspn(line, "\n")] = '\0';
         if (!*line) {
             if (frames > 1) {
-                snprintf(out[i], 256, "%s in %s %s", inner, fn, loc);
+                snprintf(out[i], 256, "%s in %s %s%s%s", inner, fn, loc, *op ? " " : "", op);
             }
             else if (frames == 1) {
-                snprintf(out[i], 256, "%s", inner);
+                snprintf(out[i], 256, "%s%s%s", inner, *op ? " " : "", op);
             }
             i++, frames = 0;
             continue;
@@ -261,6 +288,9 @@ void report_symbolize(const void *const *pcs, int n, char (*out)[256])
         }
         line[strcspn(line, "\n")] = '\0';
         snprintf(loc, sizeof(loc), "%s", source_relative(line));
+        char name[48];
+        instruction_at(line, name, sizeof(name));
+        snprintf(op, sizeof(op), "%s%s%s", *name ? "(" : "", name, *name ? ")" : "");
         if (frames++ == 0) {
             snprintf(inner, sizeof(inner), "%s %s", fn, loc);
         }
