@@ -116,32 +116,53 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
     PyGILState_Release(g);
 }
 
+/* Every op of the mixed table with the given operands on worker tid; from 3.14, one
+ * call of a hot function per op runs its instruction 16 times (the repeat bit). With
+ * `class_slots_only`, only the slot ops of the class pool, `times` times each. */
+static void warm_program(ftf_program_t *p, int tid, int attr, bool class_slots_only, int times)
+{
+    const ftf_table_t *t = targets_table(FTF_TARGET_MIXED);
+    memset(p, 0, sizeof(*p));
+    p->target = FTF_TARGET_MIXED;
+    p->mode = FTF_MODE_SERIAL;
+    p->nthreads = tid < FTF_MIN_THREADS ? FTF_MIN_THREADS : tid + 1;
+    for (int i = 0; i < p->nthreads; i++) {
+        p->priority[i] = (uint8_t)i;
+    }
+    /* Each object, attribute and name, pinned and fresh values, repeated. */
+    int value = attr < 2 ? attr : 4 + attr;
+    uint8_t arg = (uint8_t)(0x80 | value << 4 | attr << 2 | (attr & 1));
+    for (int k = 0; k < times; k++) {
+        for (int code = 1; code < t->nops && p->nops < FTF_MAX_OPS; code++) {
+            if (class_slots_only &&
+                (t->ops[code]->family != FTF_FAMILY_ATTR || t->ops[code]->pool != FTF_POOL_CLASS)) {
+                continue;
+            }
+            p->ops[p->nops++] = (ftf_op_t){(uint8_t)tid, (uint8_t)code, arg, 0};
+        }
+    }
+}
+
 /* Runs every op of the mixed table on each worker, one thread at a time, so that the
  * objects that outlive an input (dicts marked shared on first foreign read, caches,
  * warmed and, from 3.14, specialized code) are already in the state later inputs find
  * them in: an input then takes the same path in a fresh process as deep into a fuzzing
- * session, and a crash found there replays. */
+ * session, and a crash found there replays.
+ *
+ * A second pass runs only the class pool's slot ops, four times each: the first pass's
+ * class ops and teardowns gave the classes new type versions after their slot
+ * instructions specialized, so those would miss their type guard in every input. Four
+ * calls of 16 iterations pass the 52 misses after which CPython specializes an
+ * instruction again, now for the versions the inputs start with. */
 static void warm_up(void)
 {
-    const ftf_table_t *t = targets_table(FTF_TARGET_MIXED);
     static ftf_program_t p;
-    for (int tid = 0; tid < FTF_MAX_THREADS; tid++) {
-        for (int attr = 0; attr < 4; attr++) {
-            memset(&p, 0, sizeof(p));
-            p.target = FTF_TARGET_MIXED;
-            p.mode = FTF_MODE_SERIAL;
-            p.nthreads = tid < FTF_MIN_THREADS ? FTF_MIN_THREADS : tid + 1;
-            for (int i = 0; i < p.nthreads; i++) {
-                p.priority[i] = (uint8_t)i;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int tid = 0; tid < FTF_MAX_THREADS; tid++) {
+            for (int attr = 0; attr < 4; attr++) {
+                warm_program(&p, tid, attr, pass == 1, pass == 1 ? 4 : 1);
+                run_program(&p, NULL);
             }
-            /* Each object, attribute and name, pinned and fresh values, repeated: the
-             * repeats warm the hot functions past their specialization thresholds. */
-            int value = attr < 2 ? attr : 4 + attr;
-            uint8_t arg = (uint8_t)(0x80 | value << 4 | attr << 2 | (attr & 1));
-            for (int code = 1; code < t->nops; code++) {
-                p.ops[p.nops++] = (ftf_op_t){(uint8_t)tid, (uint8_t)code, arg, 0};
-            }
-            run_program(&p, NULL);
         }
     }
 }
