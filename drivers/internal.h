@@ -214,6 +214,11 @@ bool specialization_exists(const char *base);
 const char *specialization_form(ftf_world_t *w, const ftf_op_desc_t *d, int attr,
                                 PyThreadState *tstate);
 
+/* The adaptive counter of that instruction on tstate's copy, or -1. A specialized
+ * instruction counts it down on each execution that misses its guard (and runs the
+ * generic code); at zero it specializes again and the counter restarts higher. */
+int specialization_counter(ftf_world_t *w, const ftf_op_desc_t *d, int attr, PyThreadState *tstate);
+
 /* ---- core/symbols.c: function names of code addresses, from the executable -------- */
 
 /* The function containing code address pc, or NULL (for a return address, pass pc - 1). */

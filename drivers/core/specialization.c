@@ -154,6 +154,22 @@ const char *specialization_form(ftf_world_t *w, const ftf_op_desc_t *d, int attr
 #endif
 }
 
+int specialization_counter(ftf_world_t *w, const ftf_op_desc_t *d, int attr, PyThreadState *tstate)
+{
+    const hot_t *h = hot_of(w, d, attr);
+    if (!h || h->offset < 0) {
+        return -1;
+    }
+#if HAVE_FT_SPECIALIZATION
+    _Py_CODEUNIT *code = _PyCode_GetTLBCFast(tstate, (PyCodeObject *)PyFunction_GET_CODE(h->fn));
+    /* The first cache entry of LOAD_ATTR, STORE_ATTR and LOAD_GLOBAL is the counter. */
+    return code ? code[h->offset + 1].counter.value_and_backoff >> BACKOFF_BITS : -1;
+#else
+    (void)tstate;
+    return -1;
+#endif
+}
+
 const char *specialization_base(ftf_world_t *w, const ftf_op_desc_t *d, int attr)
 {
     const hot_t *h = hot_of(w, d, attr);

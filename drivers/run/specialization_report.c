@@ -1,8 +1,10 @@
 /* `ftfuzz specialization`: whether the races reach the specialized code. For each op of a
  * target that runs bytecode of its own, the form its hot instruction has on every
- * worker's copy after the warm-up, then, while programs run, how often it was seen to
- * fall back to the generic form (deopt) and to specialize again: sampled by each worker
- * after each of its ops, so a deopt and respecialization inside one op count as none. */
+ * worker's copy after the warm-up, then, while programs run, how often it missed (an
+ * execution of the specialized form whose guard failed runs the generic code: a deopt)
+ * and specialized again. Both are read after each op from the instruction's adaptive
+ * counter, which each miss counts down and a respecialization restarts: a restart
+ * counts as the misses down to zero before it, so misses are a lower bound. */
 #include <string.h>
 
 #include "internal.h"
@@ -14,6 +16,7 @@ static struct {
     const char *last[FTF_MAX_OPS * 4][MAX_ATTRS][FTF_MAX_THREADS];
     int deopts[FTF_MAX_OPS * 4][MAX_ATTRS][FTF_MAX_THREADS];
     int respecs[FTF_MAX_OPS * 4][MAX_ATTRS][FTF_MAX_THREADS];
+    int counter[FTF_MAX_OPS * 4][MAX_ATTRS][FTF_MAX_THREADS];
 } R;
 
 static bool is_specialized(const char *form, const char *base)
@@ -26,7 +29,7 @@ static int attrs_of(ftf_world_t *w, const ftf_op_desc_t *d)
     return (d->uses & FTF_USES_ATTR) ? w->nattrs[d->pool] : 1;
 }
 
-/* Called by a worker after each of its ops: one form read, one comparison. */
+/* Called by a worker after each of its ops: a form and a counter read. */
 static void after_op(ftf_run_t *run, int tid, int i)
 {
     const ftf_op_t *op = &run->prog->ops[i];
@@ -38,13 +41,23 @@ static void after_op(ftf_run_t *run, int tid, int i)
     }
     const char *now = specialization_form(run->world, d, attr, PyThreadState_Get());
     const char *was = R.last[op->code][attr][tid];
-    if (is_specialized(was, base) && !is_specialized(now, base)) {
-        R.deopts[op->code][attr][tid]++;
+    int count = specialization_counter(run->world, d, attr, PyThreadState_Get());
+    int before = R.counter[op->code][attr][tid];
+    if (is_specialized(was, base) && is_specialized(now, base) && before >= 0 && count >= 0) {
+        if (count < before) {
+            R.deopts[op->code][attr][tid] += before - count;
+        }
+        else if (count > before) {
+            R.deopts[op->code][attr][tid] += before + 1;
+            R.respecs[op->code][attr][tid]++;
+        }
     }
-    else if (!is_specialized(was, base) && is_specialized(now, base)) {
-        R.respecs[op->code][attr][tid]++;
+    else if (is_specialized(was, base) != is_specialized(now, base)) {
+        R.respecs[op->code][attr][tid] += is_specialized(now, base);
+        R.deopts[op->code][attr][tid] += is_specialized(was, base);
     }
     R.last[op->code][attr][tid] = now;
+    R.counter[op->code][attr][tid] = count;
 }
 
 /* One line per op and attribute: the forms per worker, and the changes seen in runs. */
@@ -76,7 +89,7 @@ static int print_table(ftf_world_t *w, int nprogs, FILE *out)
                 fprintf(out, "  (no specialized forms)");
             }
             if (nprogs) {
-                fprintf(out, "  deopts %d respecialized %d", deopts, respecs);
+                fprintf(out, "  misses %d respecialized %d", deopts, respecs);
             }
             fputc('\n', out);
         }
@@ -102,6 +115,7 @@ int ftf_specialization_report(ftf_target_t target, ftf_program_t *const *progs, 
         for (int attr = 0; attr < attrs_of(w, d); attr++) {
             for (int t = 0; t < FTF_MAX_THREADS; t++) {
                 R.last[code][attr][t] = specialization_form(w, d, attr, runtime_worker_tstate(t));
+                R.counter[code][attr][t] = specialization_counter(w, d, attr, runtime_worker_tstate(t));
             }
         }
     }
