@@ -376,6 +376,51 @@ void oracle_waits_done(int64_t now);
 int oracle_waits_count(void);
 const oracle_wait_t *oracle_waits_get(int i); /* NULL past the ones kept */
 
+/* oracle_history.c and oracle_linearize.c: operations on shared cells, with their
+ * call and return, and whether some sequential order explains them (linearizability). */
+
+typedef enum { ORACLE_OP_STORE, ORACLE_OP_LOAD, ORACLE_OP_DELETE, ORACLE_OP_BSTORE, ORACLE_OP_BDELETE } oracle_op_kind_t;
+typedef enum { ORACLE_OK, ORACLE_RAISED } oracle_outcome_t;
+typedef enum { ORACLE_CELL_SLOT, ORACLE_CELL_OBJECT, ORACLE_CELL_GLOBAL } oracle_cell_kind_t;
+/* Values: a canary's id, or one of these. */
+#define ORACLE_EMPTY (-1)   /* NULL: nothing stored */
+#define ORACLE_NONE (-2)    /* None, as a _Py_T_OBJECT member reads when empty */
+#define ORACLE_FOREIGN (-3) /* an object no op stored (the canary oracle reports it) */
+#define ORACLE_MAX_EVENTS 4096
+
+typedef struct {
+    uint32_t call, ret; /* stamps: before the call, after the return */
+    int32_t value;      /* stored, or returned */
+    uint8_t cell, kind, outcome, tid;
+    int16_t op, rep;
+} oracle_event_t;
+
+/* Why a history is not linearizable: how many operations the best order placed, one
+ * that could not come next, and the state there. */
+typedef struct {
+    int placed;
+    const oracle_event_t *event;
+    int32_t g, b;
+} oracle_misfit_t;
+
+/* The cell's state before the run: g0 (and for a global, b0, its builtins half).
+ * Returns 1 linearizable, 0 not (why filled in), -1 undecided (the search's cap). */
+int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kind, int32_t g0,
+                     int32_t b0, oracle_misfit_t *why);
+
+/* After world_setup, before the workers: every cell's starting value. */
+void oracle_history_begin(ftf_run_t *run);
+bool oracle_history_on(void);
+/* A stamp: take one just before an operation's call and one just after its return. */
+uint32_t oracle_history_now(void);
+/* Records one operation of the calling worker (v: stored or returned, NULL: empty). */
+void oracle_history_attr(int pool, int obj, int attr, oracle_op_kind_t kind, PyObject *v,
+                         oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret);
+void oracle_history_global(int name, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome,
+                           int rep, uint32_t call, uint32_t ret);
+/* At quiescence: a cell whose history no order explains is a finding. */
+void oracle_history_check(ftf_run_t *run);
+
 /* ---- sched/: how the threads of a run interleave ----------------------------------- */
 
 /* sched_free.c: truly concurrent threads, delays from the input. */
@@ -445,6 +490,9 @@ enum {
     SELFTEST_RACY_READ,    /* loads a slot's pointer, a scheduling point, then increfs it */
     SELFTEST_HOLD_LOCK,    /* holds an object's critical section across a scheduling point */
     SELFTEST_WAIT_IN_FAST_PATH, /* takes an object's critical section in ops_selftest_fast_path */
+    SELFTEST_STALE_LOAD,        /* reports a slot's value read before a scheduling point as read after */
+    SELFTEST_STORE_RAISES,      /* stores to a slot and reports that the store raised */
+    SELFTEST_DELETE_NOTHING,    /* reports that deleting a slot raised, without touching it */
 };
 
 /* ---- run/: one program from start to finish -----------------------------------------

@@ -67,6 +67,14 @@ static const ftf_op_desc_t selftest_racy_read = {"selftest.racy-read", FTF_FAMIL
                                                  FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_RACY_READ};
 static const ftf_op_desc_t selftest_hold_lock = {"selftest.hold-lock", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
                                                  FTF_USES_OBJ, SELFTEST_HOLD_LOCK};
+static const ftf_op_desc_t selftest_stale_load = {"selftest.stale-load", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
+                                                  FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_STALE_LOAD};
+static const ftf_op_desc_t selftest_store_raises = {"selftest.store-raises", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
+                                                    FTF_USES_OBJ | FTF_USES_ATTR | FTF_USES_VALUE,
+                                                    SELFTEST_STORE_RAISES};
+static const ftf_op_desc_t selftest_delete_nothing = {"selftest.delete-nothing", FTF_FAMILY_SELFTEST,
+                                                      FTF_POOL_SLOTS, FTF_USES_OBJ | FTF_USES_ATTR,
+                                                      SELFTEST_DELETE_NOTHING};
 static const ftf_op_desc_t selftest_wait_in_fast_path = {
     "selftest.wait-in-fast-path", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_OBJ, SELFTEST_WAIT_IN_FAST_PATH};
 
@@ -85,7 +93,7 @@ static const ftf_op_desc_t *const mixed_ops[] = {
 static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
     &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
-    &selftest_wait_in_fast_path};
+    &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

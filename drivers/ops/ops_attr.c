@@ -19,6 +19,19 @@ static void check_list(ftf_run_t *run, PyObject *list, const char *where)
     }
 }
 
+/* An operation for the history: what it stored or returned, or that it raised the
+ * AttributeError of an empty cell. Any other exception (a descriptor refusing an object
+ * whose class changed) did nothing and is left out. */
+static void record(const ftf_op_desc_t *d, int obj, int attr, int act, PyObject *v, bool ok, int rep,
+                   uint32_t call, uint32_t ret)
+{
+    static const oracle_op_kind_t kinds[] = {ORACLE_OP_STORE, ORACLE_OP_LOAD, ORACLE_OP_DELETE};
+    if (ok || PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        oracle_history_attr(d->pool, obj, attr, kinds[act], ok ? v : NULL, ok ? ORACLE_OK : ORACLE_RAISED,
+                            rep, call, ret);
+    }
+}
+
 /* Calls the member descriptor of o's current type; its class may change under a
  * class.set-class op between the lookup and the call. */
 static PyObject *descr_call(PyObject *o, PyObject *name, int act, PyObject *v, int *status)
@@ -57,11 +70,23 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     int status = 0;
 
     if (path == FTF_PATH_BYTECODE) {
+        uint32_t t0 = oracle_history_now();
         PyObject *res = act == FTF_ACT_STORE ? call(w->store_fn[d->pool][attr], o, v, nrep)
                         : act == FTF_ACT_LOAD ? call(w->load_fn[d->pool][attr], o, nrep, NULL)
                                               : call(w->delete_fn[d->pool][attr], o, NULL, NULL);
+        uint32_t t1 = oracle_history_now();
         if (res && act == FTF_ACT_LOAD) {
             check_list(run, res, where);
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
+                record(d, obj, attr, act, PyList_GET_ITEM(res, i), true, (int)i, t0, t1);
+            }
+        }
+        else {
+            /* A store's repeats all stored v; a load that raised returned its earlier
+             * elements to nobody: only the empty read is known. */
+            for (int i = 0; i < (res && act == FTF_ACT_STORE ? repeat : 1); i++) {
+                record(d, obj, attr, act, v, res != NULL, i, t0, t1);
+            }
         }
         status = res ? 0 : -1;
         Py_XDECREF(res);
@@ -69,6 +94,7 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     else {
         for (int i = 0; i < repeat && status == 0; i++) {
             PyObject *got = NULL;
+            uint32_t t0 = oracle_history_now();
             switch (path * 3 + act) {
             case FTF_PATH_ATTR * 3 + FTF_ACT_STORE: status = PyObject_SetAttr(o, name, v); break;
             case FTF_PATH_ATTR * 3 + FTF_ACT_LOAD: got = PyObject_GetAttr(o, name); break;
@@ -78,11 +104,13 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
             case FTF_PATH_MEMBER * 3 + FTF_ACT_DELETE: status = PyMember_SetOne((char *)o, def, NULL); break;
             default: got = descr_call(o, name, act, v, &status); break;
             }
+            uint32_t t1 = oracle_history_now();
             if (act == FTF_ACT_LOAD) {
                 status = got ? 0 : -1;
                 oracle_canary_check_observed(run, got, where);
-                Py_XDECREF(got);
             }
+            record(d, obj, attr, act, act == FTF_ACT_LOAD ? got : v, status == 0, i, t0, t1);
+            Py_XDECREF(got);
         }
     }
     if (status < 0) {
@@ -108,10 +136,12 @@ void ops_member_init(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     PyObject *v = ops_value(run, op);
     for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
         PyObject *old;
+        uint32_t t0 = oracle_history_now();
         Py_BEGIN_CRITICAL_SECTION(o);
         old = *cell;
         _Py_atomic_store_ptr_release(cell, Py_NewRef(v));
         Py_END_CRITICAL_SECTION();
+        oracle_history_attr(d->pool, obj, attr, ORACLE_OP_STORE, v, ORACLE_OK, i, t0, oracle_history_now());
         Py_XDECREF(old);
     }
     Py_DECREF(v);

@@ -34,12 +34,18 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         PyObject *o = w->objs[FTF_POOL_SLOTS][obj];
         PyObject *name = w->attr_names[FTF_POOL_SLOTS][attr];
         PyObject *fresh = oracle_canary_new(run, false);
+        uint32_t t0 = oracle_history_now();
         oracle_require(run, PyObject_SetAttr(o, name, fresh) == 0, d->name);
+        oracle_history_attr(FTF_POOL_SLOTS, obj, attr, ORACLE_OP_STORE, fresh, ORACLE_OK, 0, t0,
+                            oracle_history_now());
         Py_DECREF(fresh);
         /* A reader that loads the slot with no reference taken, loses the race to a
          * writer that empties the slot, and then increfs what it loaded. */
         PyObject *loaded = *(PyObject **)((char *)o + w->offsets[FTF_POOL_SLOTS][attr]);
+        t0 = oracle_history_now();
         oracle_require(run, PyObject_DelAttr(o, name) == 0, d->name);
+        oracle_history_attr(FTF_POOL_SLOTS, obj, attr, ORACLE_OP_DELETE, NULL, ORACLE_OK, 0, t0,
+                            oracle_history_now());
         Py_INCREF(loaded);
         char where[48];
         snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj,
@@ -70,6 +76,43 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         Py_BEGIN_CRITICAL_SECTION(o);
         window();
         Py_END_CRITICAL_SECTION();
+        break;
+    }
+    case SELFTEST_STALE_LOAD: {
+        /* A reader that serves a cached value: it reads before a scheduling point and
+         * reports that read as one that began after it. */
+        int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+        int attr = ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS];
+        PyObject *o = w->objs[FTF_POOL_SLOTS][obj];
+        PyObject *cached = PyObject_GetAttr(o, w->attr_names[FTF_POOL_SLOTS][attr]);
+        oracle_require(run, cached != NULL, d->name);
+        window();
+        uint32_t t0 = oracle_history_now();
+        PyObject *fresh = PyObject_GetAttr(o, w->attr_names[FTF_POOL_SLOTS][attr]);
+        oracle_require(run, fresh != NULL, d->name);
+        oracle_history_attr(FTF_POOL_SLOTS, obj, attr, ORACLE_OP_LOAD, cached, ORACLE_OK, 0, t0,
+                            oracle_history_now());
+        Py_DECREF(fresh);
+        Py_DECREF(cached);
+        break;
+    }
+    case SELFTEST_STORE_RAISES: {
+        int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+        int attr = ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS];
+        PyObject *v = ops_value(run, op);
+        uint32_t t0 = oracle_history_now();
+        oracle_require(run, PyObject_SetAttr(w->objs[FTF_POOL_SLOTS][obj], w->attr_names[FTF_POOL_SLOTS][attr],
+                                             v) == 0, d->name);
+        oracle_history_attr(FTF_POOL_SLOTS, obj, attr, ORACLE_OP_STORE, v, ORACLE_RAISED, 0, t0,
+                            oracle_history_now());
+        Py_DECREF(v);
+        break;
+    }
+    case SELFTEST_DELETE_NOTHING: {
+        uint32_t t0 = oracle_history_now();
+        oracle_history_attr(FTF_POOL_SLOTS, ftf_arg_obj(op->arg) % FTF_POOL_OBJS,
+                            ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS], ORACLE_OP_DELETE, NULL,
+                            ORACLE_RAISED, 0, t0, oracle_history_now());
         break;
     }
     case SELFTEST_WAIT_IN_FAST_PATH:

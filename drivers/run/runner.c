@@ -101,7 +101,9 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
     }
     world_must(&run, world_setup(run.world, &run));
     oracle_record_world_bindings(&run);
+    oracle_history_begin(&run);
     runtime_run_workers(&run, prog->nthreads, worker_body);
+    oracle_history_check(&run);
     drain_all(&run);
     oracle_audit(&run);
     atomic_store(&run.tearing_down, true);

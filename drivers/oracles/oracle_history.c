@@ -1,0 +1,258 @@
+/* Histories: every operation on a shared cell (a slot or member of one object, a global
+ * name), with its call and its return, what it stored or returned, and whether it
+ * raised; at quiescence, oracle_linearize.c decides for each cell whether some
+ * sequential order explains them all, and a cell no order explains is a
+ * `not-linearizable` finding.
+ *
+ * Call and return are stamps of one shared counter, taken just before the operation's
+ * CPython call and just after it returns (a sequentially consistent fetch-add): if A's
+ * return stamp is below B's call stamp, A returned before B was called, in real time,
+ * so A's linearization point, which lies inside A's call, precedes B's. Overlapping
+ * intervals leave the order open, as they should. Each repeat of an op (xN) is its own
+ * operation; the repeats inside one bytecode call, and the elements one load call
+ * returns, share that call's interval and keep their order. Values are canaries: a
+ * value names the op that stored it (the four pinned ones are shared by ops).
+ *
+ * FTFUZZ_LINEARIZABILITY=0 turns the recording and the check off. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NCELLS (3 * FTF_POOL_OBJS * 4 + 4) /* slots, members, class objects; global names */
+
+static struct {
+    bool on;
+    ftf_run_t *run;
+    _Atomic uint32_t clock;
+    oracle_event_t events[ORACLE_MAX_EVENTS];
+    atomic_int n; /* may pass ORACLE_MAX_EVENTS: then the run is not checked */
+    int32_t g0[NCELLS], b0[NCELLS];
+    int undecided; /* cells the search gave up on, over the process's life */
+} H;
+
+static void init_once(void)
+{
+    const char *env = getenv("FTFUZZ_LINEARIZABILITY");
+    H.on = !env || strcmp(env, "0") != 0;
+}
+
+static int attr_cell(int pool, int obj, int attr) { return (pool - FTF_POOL_SLOTS) * 8 + obj * 4 + attr; }
+static int global_cell(int name) { return 3 * FTF_POOL_OBJS * 4 + name; }
+
+static int32_t value_of(PyObject *v)
+{
+    if (!v) {
+        return ORACLE_EMPTY;
+    }
+    if (v == Py_None) {
+        return ORACLE_NONE;
+    }
+    int id = oracle_canary_id(v);
+    return id >= 0 ? id : ORACLE_FOREIGN;
+}
+
+void oracle_history_begin(ftf_run_t *run)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+    H.run = run;
+    atomic_store(&H.n, 0);
+    atomic_store(&H.clock, 1);
+    if (!H.on) {
+        return;
+    }
+    ftf_world_t *w = run->world;
+    for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
+        for (int i = 0; i < FTF_POOL_OBJS; i++) {
+            for (int a = 0; a < w->nattrs[p]; a++) {
+                PyObject **cell = (PyObject **)((char *)w->objs[p][i] + w->offsets[p][a]);
+                H.g0[attr_cell(p, i, a)] = value_of(*cell);
+            }
+        }
+    }
+    for (int name = 0; name < w->nattrs[FTF_POOL_GLOBALS]; name++) {
+        PyObject *key = w->attr_names[FTF_POOL_GLOBALS][name];
+        H.g0[global_cell(name)] = value_of(PyDict_GetItemWithError(w->gns, key));
+        H.b0[global_cell(name)] = value_of(PyDict_GetItemWithError(w->bns, key));
+    }
+}
+
+bool oracle_history_on(void) { return H.on; }
+
+uint32_t oracle_history_now(void) { return atomic_fetch_add(&H.clock, 1); }
+
+static void record(int cell, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome, int rep,
+                   uint32_t call, uint32_t ret)
+{
+    if (!H.on) {
+        return;
+    }
+    int i = atomic_fetch_add(&H.n, 1);
+    if (i < ORACLE_MAX_EVENTS) {
+        H.events[i] = (oracle_event_t){.call = call, .ret = ret, .value = value_of(v),
+                                       .cell = (uint8_t)cell, .kind = (uint8_t)kind,
+                                       .outcome = (uint8_t)outcome, .tid = (uint8_t)ftf_here.tid,
+                                       .op = (int16_t)ftf_here.op, .rep = (int16_t)rep};
+    }
+}
+
+void oracle_history_attr(int pool, int obj, int attr, oracle_op_kind_t kind, PyObject *v,
+                         oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret)
+{
+    record(attr_cell(pool, obj, attr), kind, v, outcome, rep, call, ret);
+}
+
+void oracle_history_global(int name, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome,
+                           int rep, uint32_t call, uint32_t ret)
+{
+    record(global_cell(name), kind, v, outcome, rep, call, ret);
+}
+
+static void cell_name(const ftf_run_t *run, int cell, char *buf, size_t len)
+{
+    static const char *const pools[] = {"slots", "members", "class"};
+    if (cell >= global_cell(0)) {
+        snprintf(buf, len, "global %s", targets_attr_name(FTF_POOL_GLOBALS, cell - global_cell(0)));
+        return;
+    }
+    (void)run;
+    int p = cell / 8, obj = cell % 8 / 4, attr = cell % 4;
+    snprintf(buf, len, "%s obj%d.%s", pools[p], obj, targets_attr_name(FTF_POOL_SLOTS + p, attr));
+}
+
+static oracle_cell_kind_t cell_kind(const ftf_run_t *run, int cell)
+{
+    if (cell >= global_cell(0)) {
+        return ORACLE_CELL_GLOBAL;
+    }
+    PyMemberDef *def = run->world->memberdefs[FTF_POOL_SLOTS + cell / 8][cell % 4];
+    return def && def->type == _Py_T_OBJECT ? ORACLE_CELL_OBJECT : ORACLE_CELL_SLOT;
+}
+
+static const char *value_text(int32_t v, char *buf, size_t len)
+{
+    switch (v) {
+    case ORACLE_EMPTY: return "empty";
+    case ORACLE_NONE: return "None";
+    case ORACLE_FOREIGN: return "an object that is no canary";
+    default: snprintf(buf, len, "canary #%d", (int)v); return buf;
+    }
+}
+
+/* "t1 op 2 #3 (slots.load-member obj0.a): load returned canary #4, call 12, return 15" */
+static void describe(const ftf_run_t *run, const oracle_event_t *e, char *buf, size_t len)
+{
+    static const char *const kinds[] = {"store", "load", "delete", "builtins store", "builtins delete"};
+    char op[96], val[24];
+    schedule_format_op(run->prog, e->op, op, sizeof(op));
+    const char *what = e->outcome == ORACLE_RAISED ? "raised"
+                       : e->kind == ORACLE_OP_LOAD ? "returned" : "stored";
+    int n = snprintf(buf, len, "t%d op %d #%d (%s): %s ", e->tid, e->op, e->rep, op, kinds[e->kind]);
+    if (e->kind == ORACLE_OP_DELETE || e->kind == ORACLE_OP_BDELETE) {
+        snprintf(buf + n, len - (size_t)n, "%s, call %" PRIu32 ", return %" PRIu32,
+                 e->outcome == ORACLE_RAISED ? "raised" : "done", e->call, e->ret);
+    }
+    else {
+        snprintf(buf + n, len - (size_t)n, "%s %s, call %" PRIu32 ", return %" PRIu32, what,
+                 e->outcome == ORACLE_RAISED && e->kind == ORACLE_OP_LOAD ? "(empty)"
+                                                                          : value_text(e->value, val, sizeof(val)),
+                 e->call, e->ret);
+    }
+}
+
+/* One sentence on why no order works: the plainest reason that holds. */
+static void why_text(const oracle_event_t *ev, int n, int32_t g0, int32_t b0, const oracle_misfit_t *m,
+                     const ftf_run_t *run, char *buf, size_t len)
+{
+    char e[200], val[24], held[24];
+    for (int i = 0; i < n; i++) {
+        if (ev[i].kind != ORACLE_OP_LOAD || ev[i].outcome != ORACLE_OK || ev[i].value < 0) {
+            continue;
+        }
+        bool stored = ev[i].value == g0 || ev[i].value == b0, before = stored;
+        for (int j = 0; j < n; j++) {
+            bool store = (ev[j].kind == ORACLE_OP_STORE || ev[j].kind == ORACLE_OP_BSTORE) &&
+                         ev[j].value == ev[i].value;
+            stored = stored || store;
+            before = before || (store && ev[j].call < ev[i].ret);
+        }
+        if (!stored || !before) {
+            describe(run, &ev[i], e, sizeof(e));
+            snprintf(buf, len, "%s, a value %s", e,
+                     !stored ? "no operation stored in this cell and it did not hold at the start"
+                             : "whose every store was called only after this load returned");
+            return;
+        }
+    }
+    if (m->event && m->event->outcome == ORACLE_RAISED &&
+        (m->event->kind == ORACLE_OP_STORE || m->event->kind == ORACLE_OP_BSTORE)) {
+        describe(run, m->event, e, sizeof(e));
+        snprintf(buf, len, "a store never raises, yet %s", e);
+        return;
+    }
+    if (m->event) {
+        describe(run, m->event, e, sizeof(e));
+        snprintf(buf, len, "every order fails: at best %d of %d operations fit, and then none of the "
+                           "next can be placed; one of them is %s, while the cell held %s%s%s",
+                 m->placed, n, e, value_text(m->g, val, sizeof(val)),
+                 cell_kind(run, ev[0].cell) == ORACLE_CELL_GLOBAL ? " in globals and " : "",
+                 cell_kind(run, ev[0].cell) == ORACLE_CELL_GLOBAL ? value_text(m->b, held, sizeof(held)) : "");
+        if (cell_kind(run, ev[0].cell) == ORACLE_CELL_GLOBAL) {
+            strncat(buf, " in builtins", len - strlen(buf) - 1);
+        }
+        return;
+    }
+    snprintf(buf, len, "no order of the %d operations gives each its result", n);
+}
+
+_Noreturn static void report(const ftf_run_t *run, int cell, const oracle_event_t *ev, int n,
+                             const oracle_misfit_t *m)
+{
+    char name[48], why[600], list[3000] = "", e[200];
+    cell_name(run, cell, name, sizeof(name));
+    why_text(ev, n, H.g0[cell], H.b0[cell], m, run, why, sizeof(why));
+    for (int i = 0; i < n && i < 16; i++) {
+        describe(run, &ev[i], e, sizeof(e));
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof(list) - used, "\n==ftfuzz==     %s", e);
+    }
+    if (n > 16) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof(list) - used, "\n==ftfuzz==     ... %d more", n - 16);
+    }
+    char start[24], bstart[24];
+    report_finding("not-linearizable",
+                   "%s: %s. It started %s%s%s; its operations (stamps of one counter taken before "
+                   "each call and after each return):%s",
+                   name, why, value_text(H.g0[cell], start, sizeof(start)),
+                   cell >= global_cell(0) ? " in globals and " : "",
+                   cell >= global_cell(0) ? value_text(H.b0[cell], bstart, sizeof(bstart)) : "", list);
+}
+
+void oracle_history_check(ftf_run_t *run)
+{
+    int n = atomic_load(&H.n);
+    if (!H.on || n > ORACLE_MAX_EVENTS) {
+        return;
+    }
+    static oracle_event_t mine[ORACLE_MAX_EVENTS];
+    for (int cell = 0; cell < NCELLS; cell++) {
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (H.events[i].cell == cell) {
+                mine[k++] = H.events[i];
+            }
+        }
+        if (k == 0) {
+            continue;
+        }
+        oracle_misfit_t why = {0};
+        int r = oracle_linearize(mine, k, cell_kind(run, cell), H.g0[cell], H.b0[cell], &why);
+        if (r == 0) {
+            report(run, cell, mine, k, &why);
+        }
+        H.undecided += r < 0;
+    }
+}
