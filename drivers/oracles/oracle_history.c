@@ -224,11 +224,12 @@ _Noreturn static void report(const ftf_run_t *run, int cell, const oracle_event_
     }
     char start[24], bstart[24];
     report_finding("not-linearizable",
-                   "%s: %s. It started %s%s%s; its operations (stamps of one counter taken before "
+                   "%s: %s. It started %s%s%s%s; its operations (stamps of one counter taken before "
                    "each call and after each return):%s",
                    name, why, value_text(H.g0[cell], start, sizeof(start)),
                    cell >= global_cell(0) ? " in globals and " : "",
-                   cell >= global_cell(0) ? value_text(H.b0[cell], bstart, sizeof(bstart)) : "", list);
+                   cell >= global_cell(0) ? value_text(H.b0[cell], bstart, sizeof(bstart)) : "",
+                   cell >= global_cell(0) ? " in builtins" : "", list);
 }
 
 void oracle_history_check(ftf_run_t *run)
