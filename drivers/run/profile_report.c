@@ -60,6 +60,9 @@ static void print_rows(FILE *out, const char *title, row_t *rows, int n, int ops
  * processes: the profile names it by kind instead. */
 static const char *lock_key(const oracle_wait_t *w)
 {
+    if (w->spin) {
+        return "no lock: a retry loop spun out its budget";
+    }
     if (!w->mutex) {
         return "an event (stop-the-world, a join, ...)";
     }
