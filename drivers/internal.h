@@ -363,6 +363,8 @@ typedef struct {
  * it names a function the executable lacks. */
 const char *oracle_waits_policy(void);
 void oracle_waits_run_begin(ftf_run_t *run);
+/* The run is over: waits from here on (a worker's exit) belong to nobody. */
+void oracle_waits_run_end(void);
 /* The calling worker cannot go on until `lock` is free (a PyMutex when `mutex`, else
  * the address it parked on, or NULL): it spins or parks. The first call opens a wait; a wait that passes through
  * a function of the policy is a finding. `now` is the run's clock: points or ns. */

@@ -38,7 +38,7 @@ static struct {
 } policy;
 
 static struct {
-    ftf_run_t *run;
+    ftf_run_t *_Atomic run; /* NULL between runs: a worker's exit can wait too */
     unsigned gen; /* which run the open waits belong to */
     oracle_wait_t waits[MAX_WAITS];
     atomic_int n;  /* may exceed MAX_WAITS: those are counted, not kept */
@@ -81,10 +81,12 @@ const char *oracle_waits_policy(void)
 void oracle_waits_run_begin(ftf_run_t *run)
 {
     oracle_waits_policy();
-    account.run = run;
     account.gen++;
     atomic_store(&account.n, 0);
+    atomic_store(&account.run, run);
 }
+
+void oracle_waits_run_end(void) { atomic_store(&account.run, NULL); }
 
 /* Frames of the waiting itself, and of this library on the way there: a wait is told
  * by the first frame above them. */
@@ -246,7 +248,7 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
 
 void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
 {
-    ftf_run_t *run = account.run;
+    ftf_run_t *run = atomic_load(&account.run);
     if (!run || ftf_here.tid < 0) {
         return;
     }
@@ -260,7 +262,7 @@ void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
 
 void oracle_waits_spinning(int64_t points)
 {
-    ftf_run_t *run = account.run;
+    ftf_run_t *run = atomic_load(&account.run);
     if (run && ftf_here.tid >= 0) {
         oracle_waits_open(run, NULL, false, points);
     }

@@ -114,6 +114,7 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
     drain_all(&run);
     oracle_check_all_dead(&run);
     oracle_canary_release_all(&run);
+    oracle_waits_run_end();
     report_set_run(NULL);
     PyGILState_Release(g);
 }
