@@ -214,6 +214,14 @@ bool specialization_exists(const char *base);
 const char *specialization_form(ftf_world_t *w, const ftf_op_desc_t *d, int attr,
                                 PyThreadState *tstate);
 
+/* From 3.14 an input leaves the world's functions specialized, counted down and cached
+ * its own way on each worker, and the next input would start from there: a finding deep
+ * in a session would take another path in a fresh process. So the warm-up's bytecode
+ * (forms, counters, caches) is copied once per worker and put back before every run,
+ * while the workers are parked. No-ops before 3.14. */
+void specialization_snapshot(ftf_world_t *w);
+void specialization_restore(void);
+
 /* The adaptive counter of that instruction on tstate's copy, or -1. A specialized
  * instruction counts it down on each execution that misses its guard (and runs the
  * generic code); at zero it specializes again and the counter restarts higher. */

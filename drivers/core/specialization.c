@@ -9,6 +9,9 @@
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include "internal/pycore_code.h"
+#include "internal/pycore_typeobject.h"
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -37,6 +40,82 @@ static struct {
 } S;
 
 bool specialization_supported(void) { return HAVE_FT_SPECIALIZATION; }
+
+/* The bytecode of the world's functions on every worker, as the warm-up left it. */
+#define MAX_SNAPSHOT (FTF_POOL_COUNT * 4 * 3 + 2)
+static struct {
+    PyCodeObject *code[MAX_SNAPSHOT];
+    _Py_CODEUNIT *copy[MAX_SNAPSHOT][FTF_MAX_THREADS];
+    int n;
+    PyTypeObject *classes[FTF_CLASSES];
+    unsigned int versions[FTF_CLASSES];
+} snap;
+
+static int world_functions(ftf_world_t *w, PyObject **out)
+{
+    int n = 0;
+    for (int p = 0; p < FTF_POOL_COUNT; p++) {
+        for (int a = 0; a < 4; a++) {
+            PyObject *fns[3] = {w->store_fn[p][a], w->load_fn[p][a], w->delete_fn[p][a]};
+            for (int k = 0; k < 3; k++) {
+                if (fns[k]) {
+                    out[n++] = fns[k];
+                }
+            }
+        }
+    }
+    out[n++] = w->load_class_attr_fn;
+    out[n++] = w->drain_fn;
+    return n;
+}
+
+void specialization_snapshot(ftf_world_t *w)
+{
+#if HAVE_FT_SPECIALIZATION
+    PyObject *fns[MAX_SNAPSHOT];
+    int n = world_functions(w, fns);
+    for (int i = 0; i < n; i++) {
+        PyCodeObject *co = (PyCodeObject *)PyFunction_GET_CODE(fns[i]);
+        snap.code[i] = co;
+        for (int t = 0; t < FTF_MAX_THREADS; t++) {
+            _Py_CODEUNIT *code = _PyCode_GetTLBCFast(runtime_worker_tstate(t), co);
+            snap.copy[i][t] = code ? malloc(_PyCode_NBYTES(co)) : NULL;
+            if (snap.copy[i][t]) {
+                memcpy(snap.copy[i][t], code, _PyCode_NBYTES(co));
+            }
+        }
+    }
+    snap.n = n;
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        snap.classes[c] = (PyTypeObject *)w->classes[c];
+        snap.versions[c] = snap.classes[c]->tp_version_tag;
+    }
+#else
+    (void)w;
+#endif
+}
+
+void specialization_restore(void)
+{
+#if HAVE_FT_SPECIALIZATION
+    /* The slot instructions cache their class's type version. An input that changed a
+     * class gave it a new one, though the teardown put back the class statement's
+     * contents (world_teardown): the warm-up's version describes them again. */
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        if (snap.versions[c] && snap.classes[c]->tp_version_tag != snap.versions[c]) {
+            _PyType_SetVersion(snap.classes[c], snap.versions[c]);
+        }
+    }
+    for (int i = 0; i < snap.n; i++) {
+        for (int t = 0; t < FTF_MAX_THREADS; t++) {
+            _Py_CODEUNIT *code = _PyCode_GetTLBCFast(runtime_worker_tstate(t), snap.code[i]);
+            if (code && snap.copy[i][t]) {
+                memcpy(code, snap.copy[i][t], _PyCode_NBYTES(snap.code[i]));
+            }
+        }
+    }
+#endif
+}
 
 /* The names of every opcode, specialized ones included, as the opcode module has them. */
 static int load_opnames(void)

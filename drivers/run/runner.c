@@ -102,6 +102,7 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
     world_must(&run, world_setup(run.world, &run));
     oracle_record_world_bindings(&run);
     oracle_history_begin(&run);
+    specialization_restore();
     runtime_run_workers(&run, prog->nthreads, worker_body);
     oracle_history_check(&run);
     drain_all(&run);
@@ -184,6 +185,9 @@ static void init_once(void)
     PyGILState_Release(g);
     oracle_watchdog_start();
     warm_up();
+    g = PyGILState_Ensure();
+    specialization_snapshot(runtime_world());
+    PyGILState_Release(g);
 }
 
 void ftf_init(void)
