@@ -41,6 +41,7 @@ static struct {
 
 bool specialization_supported(void) { return HAVE_FT_SPECIALIZATION; }
 
+#if HAVE_FT_SPECIALIZATION
 /* The bytecode of the world's functions on every worker, as the warm-up left it. */
 #define MAX_SNAPSHOT (FTF_POOL_COUNT * 4 * 3 + 2)
 static struct {
@@ -68,6 +69,7 @@ static int world_functions(ftf_world_t *w, PyObject **out)
     out[n++] = w->drain_fn;
     return n;
 }
+#endif
 
 void specialization_snapshot(ftf_world_t *w)
 {
