@@ -261,6 +261,10 @@ int world_teardown(ftf_world_t *w)
          * generic code only, and a finding would not replay in a fresh process. Each
          * input gets the budget of a fresh process instead. */
         ((PyTypeObject *)w->classes[c])->tp_versions_used = 0;
+        /* A changed class has no type version until a lookup gives it one; one from a
+         * lookup inside the next run would be extra scheduling points that a fresh
+         * process, whose classes the warm-up left versioned, does not pass. */
+        (void)_PyType_Lookup((PyTypeObject *)w->classes[c], w->key_k);
     }
     PyObject *dicts[2];
     const char *names[2];
