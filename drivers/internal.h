@@ -279,7 +279,6 @@ struct ftf_run {
     atomic_bool tearing_down;
     /* barrier ops: a thread waits until every other thread is at a barrier or done */
     atomic_int barrier_arrived, threads_done, barrier_gen;
-    atomic_int op_running[FTF_MAX_THREADS]; /* each worker's op, -1 between ops */
     /* Called by a worker after each of its ops, attached (NULL: nobody watches). */
     void (*after_op)(ftf_run_t *run, int tid, int op);
 };
@@ -342,6 +341,8 @@ void oracle_watchdog_start(void);
 void oracle_watchdog_op_begin(int tid, int op);
 void oracle_watchdog_op_end(int tid);
 int oracle_watchdog_bound_ms(void);
+/* The op worker tid is running, -1 between ops. */
+int oracle_watchdog_op_of(int tid);
 
 /* oracle_errors.c: which Python exceptions an op may raise. */
 

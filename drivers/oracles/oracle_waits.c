@@ -146,7 +146,7 @@ static bool list_held(int t, const void *m, void *ctx)
     char name[64];
     world_describe_lock(h->run->world, m, name, sizeof(name));
     snprintf(h->buf + used, h->len - used, "%st%d (op %d) holds %s", used ? ", " : "", t,
-             atomic_load(&h->run->op_running[t]), name);
+             oracle_watchdog_op_of(t), name);
     return false;
 }
 
@@ -216,7 +216,7 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
     w->waiter = ftf_here.tid;
     w->waiter_op = ftf_here.op;
     w->holder = mutex ? each_held(run, w->waiter, is_lock, (void *)lock) : -1;
-    w->holder_op = w->holder >= 0 ? atomic_load(&run->op_running[w->holder]) : -1;
+    w->holder_op = w->holder >= 0 ? oracle_watchdog_op_of(w->holder) : -1;
     if (mutex) {
         world_describe_lock(run->world, lock, w->lock_name, sizeof(w->lock_name));
     }

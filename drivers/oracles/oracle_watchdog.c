@@ -24,6 +24,13 @@ void oracle_watchdog_op_begin(int tid, int op)
 
 void oracle_watchdog_op_end(int tid) { atomic_store_explicit(&slots[tid].started_ns, 0, memory_order_release); }
 
+int oracle_watchdog_op_of(int tid)
+{
+    return atomic_load_explicit(&slots[tid].started_ns, memory_order_acquire)
+               ? atomic_load_explicit(&slots[tid].op, memory_order_relaxed)
+               : -1;
+}
+
 static void *watch(void *arg)
 {
     (void)arg;

@@ -31,7 +31,6 @@ static void worker_body(ftf_run_t *run, int tid)
             continue;
         }
         ftf_here.op = i;
-        atomic_store_explicit(&run->op_running[tid], i, memory_order_relaxed);
         run->sched->before_op(run, tid, op);
         const ftf_op_desc_t *d = run->table->ops[op->code];
         oracle_watchdog_op_begin(tid, i);
@@ -44,7 +43,6 @@ static void worker_body(ftf_run_t *run, int tid)
             run->after_op(run, tid, i);
         }
         ftf_here.op = -1;
-        atomic_store_explicit(&run->op_running[tid], -1, memory_order_relaxed);
     }
     PyGILState_Release(g);
     thread_done(run, tid);
@@ -89,9 +87,6 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
     sched_blocking_use(run.sched);
     report_set_run(&run);
     ftf_here = (ftf_pos_t){-1, -1};
-    for (int i = 0; i < FTF_MAX_THREADS; i++) {
-        run.op_running[i] = -1;
-    }
     for (int i = 0; i < FTF_PINNED; i++) {
         run.pinned[i] = oracle_canary_new(&run, true);
     }
