@@ -375,8 +375,9 @@ void oracle_waits_run_begin(ftf_run_t *run);
 /* The run is over: waits from here on (a worker's exit) belong to nobody. */
 void oracle_waits_run_end(void);
 /* The calling worker cannot go on until `lock` is free (a PyMutex when `mutex`, else
- * the address it parked on, or NULL): it spins or parks. The first call opens a wait; a wait that passes through
- * a function of the policy is a finding. `now` is the run's clock: points or ns. */
+ * the address it parked on, or NULL): a wait opens, once per wait (sched_blocking.c
+ * calls it at the first spin or park). A wait that passes through a function of the
+ * policy is a finding. `now` is the run's clock: points or ns. */
 void oracle_waits_waiting(const void *lock, bool mutex, int64_t now);
 /* The calling worker (serialized) has run `points` points while another could run,
  * without waiting on a lock: a spin that waits for a descheduled thread. */

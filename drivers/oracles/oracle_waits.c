@@ -252,9 +252,6 @@ void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
     if (!run || ftf_here.tid < 0) {
         return;
     }
-    if (mine.gen == account.gen && mine.index >= 0) {
-        return; /* a spin or park of the wait already open */
-    }
     mine.gen = account.gen;
     mine.since = now;
     mine.index = oracle_waits_open(run, lock, mutex, 0);

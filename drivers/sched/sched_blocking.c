@@ -31,8 +31,11 @@ static struct {
     int (*clock_gettime)(clockid_t, struct timespec *);
 } real;
 
-/* The PyMutex the calling thread is inside the slow path of, or NULL. */
+/* The PyMutex the calling thread is inside the slow path of, or NULL; and whether the
+ * oracle has been told of the wait it is in (so a spin loop tells it once, and a lock
+ * taken without waiting costs nothing more). */
 static _Thread_local const void *acquiring;
+static _Thread_local bool waiting;
 
 /* Where the run's clock is: scheduling points, or nanoseconds. */
 static int64_t clock_of(const ftf_sched_t *s)
@@ -96,10 +99,23 @@ static const void *parked_on(const sem_t *s)
     return (const void *)*addr;
 }
 
+/* Only a worker's waits are the oracle's; the driving thread's and idle workers' are not. */
 static void wait_begins(const ftf_sched_t *sched, const sem_t *s)
 {
+    if (waiting || ftf_here.tid < 0) {
+        return;
+    }
+    waiting = true;
     oracle_waits_waiting(acquiring ? acquiring : s ? parked_on(s) : NULL, acquiring != NULL,
                          clock_of(sched));
+}
+
+static void wait_ends(const ftf_sched_t *sched)
+{
+    if (waiting) {
+        waiting = false;
+        oracle_waits_done(clock_of(sched));
+    }
 }
 
 /* A park that was not for a mutex ends when the thread wakes; a mutex's wait ends when
@@ -107,7 +123,7 @@ static void wait_begins(const ftf_sched_t *sched, const sem_t *s)
 static void park_ends(const ftf_sched_t *sched)
 {
     if (!acquiring) {
-        oracle_waits_done(clock_of(sched));
+        wait_ends(sched);
     }
 }
 
@@ -208,7 +224,7 @@ void __wrap_PyMutex_Lock(PyMutex *m)
     acquiring = m;
     __real_PyMutex_Lock(m);
     acquiring = outer;
-    oracle_waits_done(clock_of(atomic_load_explicit(&in_charge, memory_order_relaxed)));
+    wait_ends(atomic_load_explicit(&in_charge, memory_order_relaxed));
 }
 
 int __wrap__PyMutex_LockTimed(PyMutex *m, int64_t timeout_ns, int flags);
@@ -218,7 +234,7 @@ int __wrap__PyMutex_LockTimed(PyMutex *m, int64_t timeout_ns, int flags)
     acquiring = m;
     int r = __real__PyMutex_LockTimed(m, timeout_ns, flags);
     acquiring = outer;
-    oracle_waits_done(clock_of(atomic_load_explicit(&in_charge, memory_order_relaxed)));
+    wait_ends(atomic_load_explicit(&in_charge, memory_order_relaxed));
     return r;
 }
 
