@@ -422,7 +422,6 @@ int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kin
 
 /* After world_setup, before the workers: every cell's starting value. */
 void oracle_history_begin(ftf_run_t *run);
-bool oracle_history_on(void);
 /* A stamp: take one just before an operation's call and one just after its return. */
 uint32_t oracle_history_now(void);
 /* Records one operation of the calling worker (v: stored or returned, NULL: empty). */

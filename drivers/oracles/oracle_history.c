@@ -29,7 +29,6 @@ static struct {
     oracle_event_t events[ORACLE_MAX_EVENTS];
     atomic_int n; /* may pass ORACLE_MAX_EVENTS: then the run is not checked */
     int32_t g0[NCELLS], b0[NCELLS];
-    int undecided; /* cells the search gave up on, over the process's life */
 } H;
 
 static void init_once(void)
@@ -79,8 +78,6 @@ void oracle_history_begin(ftf_run_t *run)
     }
 }
 
-bool oracle_history_on(void) { return H.on; }
-
 uint32_t oracle_history_now(void) { return atomic_fetch_add(&H.clock, 1); }
 
 static void record(int cell, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome, int rep,
@@ -110,14 +107,13 @@ void oracle_history_global(int name, oracle_op_kind_t kind, PyObject *v, oracle_
     record(global_cell(name), kind, v, outcome, rep, call, ret);
 }
 
-static void cell_name(const ftf_run_t *run, int cell, char *buf, size_t len)
+static void cell_name(int cell, char *buf, size_t len)
 {
     static const char *const pools[] = {"slots", "members", "class"};
     if (cell >= global_cell(0)) {
         snprintf(buf, len, "global %s", targets_attr_name(FTF_POOL_GLOBALS, cell - global_cell(0)));
         return;
     }
-    (void)run;
     int p = cell / 8, obj = cell % 8 / 4, attr = cell % 4;
     snprintf(buf, len, "%s obj%d.%s", pools[p], obj, targets_attr_name(FTF_POOL_SLOTS + p, attr));
 }
@@ -211,7 +207,7 @@ _Noreturn static void report(const ftf_run_t *run, int cell, const oracle_event_
                              const oracle_misfit_t *m)
 {
     char name[48], why[600], list[3000] = "", e[200];
-    cell_name(run, cell, name, sizeof(name));
+    cell_name(cell, name, sizeof(name));
     why_text(ev, n, H.g0[cell], H.b0[cell], m, run, why, sizeof(why));
     for (int i = 0; i < n && i < 16; i++) {
         describe(run, &ev[i], e, sizeof(e));
@@ -238,22 +234,31 @@ void oracle_history_check(ftf_run_t *run)
     if (!H.on || n > ORACLE_MAX_EVENTS) {
         return;
     }
-    static oracle_event_t mine[ORACLE_MAX_EVENTS];
+    /* Each cell's events together, in recording order (which is each thread's program
+     * order): one counting pass, one placing pass. */
+    static oracle_event_t by_cell[ORACLE_MAX_EVENTS];
+    int start[NCELLS + 1] = {0}, at[NCELLS];
+    for (int i = 0; i < n; i++) {
+        start[H.events[i].cell + 1]++;
+    }
+    for (int c = 0; c < NCELLS; c++) {
+        start[c + 1] += start[c];
+        at[c] = start[c];
+    }
+    for (int i = 0; i < n; i++) {
+        by_cell[at[H.events[i].cell]++] = H.events[i];
+    }
     for (int cell = 0; cell < NCELLS; cell++) {
-        int k = 0;
-        for (int i = 0; i < n; i++) {
-            if (H.events[i].cell == cell) {
-                mine[k++] = H.events[i];
-            }
-        }
+        int k = start[cell + 1] - start[cell];
         if (k == 0) {
             continue;
         }
+        const oracle_event_t *mine = by_cell + start[cell];
         oracle_misfit_t why = {0};
         int r = oracle_linearize(mine, k, cell_kind(run, cell), H.g0[cell], H.b0[cell], &why);
+        /* Undecided (r < 0: the search's cap) is no finding. */
         if (r == 0) {
             report(run, cell, mine, k, &why);
         }
-        H.undecided += r < 0;
     }
 }

@@ -27,7 +27,7 @@
  * operation returned before it was called. A (placed counts, state) node that failed
  * once fails again, so it is remembered and never expanded twice. Nodes are at most
  * (n/T + 1)^T * (values + 1)^2 for n operations on T threads; the search gives up after
- * MAX_NODES expanded nodes per cell and says so (undecided, never a finding). Values a
+ * MAX_NODES expanded nodes per cell: undecided, never a finding. Values a
  * thread stores are unique (canaries) except the four pinned ones, so in practice few
  * orders survive each step and a cell of a few hundred operations takes microseconds. */
 #include <stdlib.h>
