@@ -108,8 +108,10 @@ static bool machinery(const char *fn)
 }
 
 /* Calls visit(t, mutex, ctx) for each mutex another worker's active critical sections
- * hold, until it returns true; returns that worker, or -1. Serialized runs only: every
- * other worker is stopped at a scheduling point, so its chain holds still. */
+ * hold, until it returns true; returns that worker, or -1. Serialized runs, from inside
+ * an op only: every other worker is then stopped at a scheduling point or done with its
+ * ops, so its chain holds still. (In the drain after the ops, workers run unscheduled:
+ * a chain read then was a use of memory its thread was rewriting.) */
 static int each_held(const ftf_run_t *run, int waiter, bool (*visit)(int, const void *, void *), void *ctx)
 {
     if (run->prog->mode != FTF_MODE_SERIAL) {
@@ -249,7 +251,7 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
 void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
 {
     ftf_run_t *run = atomic_load(&account.run);
-    if (!run || ftf_here.tid < 0) {
+    if (!run || ftf_here.op < 0) {
         return;
     }
     mine.gen = account.gen;
@@ -260,7 +262,7 @@ void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
 void oracle_waits_spinning(int64_t points)
 {
     ftf_run_t *run = atomic_load(&account.run);
-    if (run && ftf_here.tid >= 0) {
+    if (run && ftf_here.op >= 0) {
         oracle_waits_open(run, NULL, false, points);
     }
 }

@@ -99,10 +99,11 @@ static const void *parked_on(const sem_t *s)
     return (const void *)*addr;
 }
 
-/* Only a worker's waits are the oracle's; the driving thread's and idle workers' are not. */
+/* Only the waits of a worker inside an op are the oracle's: the driving thread's, idle
+ * workers' and the drain's (workers running unscheduled) belong to no schedule. */
 static void wait_begins(const ftf_sched_t *sched, const sem_t *s)
 {
-    if (waiting || ftf_here.tid < 0) {
+    if (waiting || ftf_here.op < 0) {
         return;
     }
     waiting = true;
