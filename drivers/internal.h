@@ -391,19 +391,23 @@ const oracle_wait_t *oracle_waits_get(int i); /* NULL past the ones kept */
 /* oracle_history.c and oracle_linearize.c: operations on shared cells, with their
  * call and return, and whether some sequential order explains them (linearizability). */
 
-typedef enum { ORACLE_OP_STORE, ORACLE_OP_LOAD, ORACLE_OP_DELETE, ORACLE_OP_BSTORE, ORACLE_OP_BDELETE } oracle_op_kind_t;
+/* A store or delete names the part of the cell's state it changes: 0 for a slot or
+ * member; for a global 0 globals, 1 builtins; for an object's class view 1 + the class
+ * whose k it changes (set-class writes part 0, the class's index). */
+typedef enum { ORACLE_OP_STORE, ORACLE_OP_LOAD, ORACLE_OP_DELETE, ORACLE_OP_SET_CLASS } oracle_op_kind_t;
 typedef enum { ORACLE_OK, ORACLE_RAISED } oracle_outcome_t;
-typedef enum { ORACLE_CELL_SLOT, ORACLE_CELL_OBJECT, ORACLE_CELL_GLOBAL } oracle_cell_kind_t;
+typedef enum { ORACLE_CELL_SLOT, ORACLE_CELL_OBJECT, ORACLE_CELL_GLOBAL, ORACLE_CELL_CLASS_VIEW } oracle_cell_kind_t;
 /* Values: a canary's id, or one of these. */
 #define ORACLE_EMPTY (-1)   /* NULL: nothing stored */
 #define ORACLE_NONE (-2)    /* None, as a _Py_T_OBJECT member reads when empty */
 #define ORACLE_FOREIGN (-3) /* an object no op stored (the canary oracle reports it) */
 #define ORACLE_MAX_EVENTS 4096
+#define ORACLE_PARTS 4 /* a class view: the object's class, then k of each class */
 
 typedef struct {
     uint32_t call, ret; /* stamps: before the call, after the return */
-    int32_t value;      /* stored, or returned */
-    uint8_t cell, kind, outcome, tid;
+    int32_t value;      /* stored, or returned; for set-class the class's index */
+    uint8_t cell, kind, part, outcome, tid;
     int16_t op, rep;
 } oracle_event_t;
 
@@ -412,13 +416,13 @@ typedef struct {
 typedef struct {
     int placed;
     const oracle_event_t *event;
-    int32_t g, b;
+    int32_t state[ORACLE_PARTS];
 } oracle_misfit_t;
 
-/* The cell's state before the run: g0 (and for a global, b0, its builtins half).
- * Returns 1 linearizable, 0 not (why filled in), -1 undecided (the search's cap). */
-int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kind, int32_t g0,
-                     int32_t b0, oracle_misfit_t *why);
+/* The cell's state before the run in start (unused parts EMPTY). Returns 1
+ * linearizable, 0 not (why filled in), -1 undecided (the search's cap). */
+int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kind,
+                     const int32_t start[ORACLE_PARTS], oracle_misfit_t *why);
 
 /* After world_setup, before the workers: every cell's starting value. */
 void oracle_history_begin(ftf_run_t *run);
@@ -427,8 +431,12 @@ uint32_t oracle_history_now(void);
 /* Records one operation of the calling worker (v: stored or returned, NULL: empty). */
 void oracle_history_attr(int pool, int obj, int attr, oracle_op_kind_t kind, PyObject *v,
                          oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret);
-void oracle_history_global(int name, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome,
-                           int rep, uint32_t call, uint32_t ret);
+void oracle_history_global(int name, oracle_op_kind_t kind, int part, PyObject *v,
+                           oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret);
+/* An op on what obj.k reads: set-class of obj (v the class), a store or delete of k on
+ * class c (every object's view), or a load of obj.k. */
+void oracle_history_class_view(int obj, int c, oracle_op_kind_t kind, PyObject *v,
+                               oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret);
 /* At quiescence: a cell whose history no order explains is a finding. */
 void oracle_history_check(ftf_run_t *run);
 
@@ -504,6 +512,7 @@ enum {
     SELFTEST_STALE_LOAD,        /* reports a slot's value read before a scheduling point as read after */
     SELFTEST_STORE_RAISES,      /* stores to a slot and reports that the store raised */
     SELFTEST_DELETE_NOTHING,    /* reports that deleting a slot raised, without touching it */
+    SELFTEST_TORN_CLASS_LOAD,   /* reads obj.__class__, a scheduling point, then that class's k */
 };
 
 /* ---- run/: one program from start to finish -----------------------------------------

@@ -75,6 +75,8 @@ static const ftf_op_desc_t selftest_store_raises = {"selftest.store-raises", FTF
 static const ftf_op_desc_t selftest_delete_nothing = {"selftest.delete-nothing", FTF_FAMILY_SELFTEST,
                                                       FTF_POOL_SLOTS, FTF_USES_OBJ | FTF_USES_ATTR,
                                                       SELFTEST_DELETE_NOTHING};
+static const ftf_op_desc_t selftest_torn_class_load = {"selftest.torn-class-load", FTF_FAMILY_SELFTEST,
+                                                       FTF_POOL_CLASS, FTF_USES_OBJ, SELFTEST_TORN_CLASS_LOAD};
 static const ftf_op_desc_t selftest_wait_in_fast_path = {
     "selftest.wait-in-fast-path", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_OBJ, SELFTEST_WAIT_IN_FAST_PATH};
 
@@ -93,7 +95,8 @@ static const ftf_op_desc_t *const mixed_ops[] = {
 static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
     &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
-    &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing};
+    &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing,
+    &selftest_torn_class_load, &class_set, &class_store_k};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

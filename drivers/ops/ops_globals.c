@@ -11,7 +11,7 @@ static void load(ftf_run_t *run, const ftf_op_t *op, int name, const char *where
     uint32_t t1 = oracle_history_now();
     if (!res) {
         if (PyErr_ExceptionMatches(PyExc_NameError)) {
-            oracle_history_global(name, ORACLE_OP_LOAD, NULL, ORACLE_RAISED, 0, t0, t1);
+            oracle_history_global(name, ORACLE_OP_LOAD, 0, NULL, ORACLE_RAISED, 0, t0, t1);
         }
         /* The name was deleted from both dicts. */
         oracle_expect_error(run, where, PyExc_NameError, NULL);
@@ -19,7 +19,7 @@ static void load(ftf_run_t *run, const ftf_op_t *op, int name, const char *where
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
         oracle_check_global(run, name, PyList_GET_ITEM(res, i), where);
-        oracle_history_global(name, ORACLE_OP_LOAD, PyList_GET_ITEM(res, i), ORACLE_OK, (int)i, t0, t1);
+        oracle_history_global(name, ORACLE_OP_LOAD, 0, PyList_GET_ITEM(res, i), ORACLE_OK, (int)i, t0, t1);
     }
     Py_DECREF(res);
 }
@@ -42,8 +42,7 @@ void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         oracle_record_binding(run, name, v);
         uint32_t t0 = oracle_history_now();
         oracle_require(run, PyDict_SetItem(dict, key, v) == 0, where);
-        oracle_history_global(name, dict == w->bns ? ORACLE_OP_BSTORE : ORACLE_OP_STORE, v, ORACLE_OK, 0,
-                              t0, oracle_history_now());
+        oracle_history_global(name, ORACLE_OP_STORE, dict == w->bns, v, ORACLE_OK, 0, t0, oracle_history_now());
         Py_DECREF(v);
         break;
     }
@@ -53,8 +52,8 @@ void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         int r = PyDict_DelItem(dict, key);
         uint32_t t1 = oracle_history_now();
         if (r == 0 || PyErr_ExceptionMatches(PyExc_KeyError)) {
-            oracle_history_global(name, dict == w->bns ? ORACLE_OP_BDELETE : ORACLE_OP_DELETE, NULL,
-                                  r == 0 ? ORACLE_OK : ORACLE_RAISED, 0, t0, t1);
+            oracle_history_global(name, ORACLE_OP_DELETE, dict == w->bns, NULL, r == 0 ? ORACLE_OK : ORACLE_RAISED,
+                                  0, t0, t1);
         }
         if (r < 0) {
             /* Already deleted, or never bound in this dict. */

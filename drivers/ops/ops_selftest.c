@@ -115,6 +115,21 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
                             ORACLE_RAISED, 0, t0, oracle_history_now());
         break;
     }
+    case SELFTEST_TORN_CLASS_LOAD: {
+        /* obj.k in two steps that are each atomic but not together: the class, then its
+         * k, as a lookup that does not guard the pair would. Detached in between, so a
+         * __class__ assignment (which stops the world) can land there. */
+        int obj = ftf_arg_obj(op->arg) % FTF_POOL_OBJS;
+        uint32_t t0 = oracle_history_now();
+        PyTypeObject *cls = Py_TYPE(w->objs[FTF_POOL_CLASS][obj]);
+        Py_BEGIN_ALLOW_THREADS
+        window();
+        Py_END_ALLOW_THREADS
+        PyObject *k = PyDict_GetItemWithError(cls->tp_dict, w->key_k);
+        oracle_history_class_view(obj, 0, ORACLE_OP_LOAD, k, k ? ORACLE_OK : ORACLE_RAISED, 0, t0,
+                                  oracle_history_now());
+        break;
+    }
     case SELFTEST_WAIT_IN_FAST_PATH:
         ops_selftest_fast_path(w->objs[FTF_POOL_SLOTS][ftf_arg_obj(op->arg) % FTF_POOL_OBJS]);
         break;

@@ -1,5 +1,6 @@
 /* Histories: every operation on a shared cell (a slot or member of one object, a global
- * name), with its call and its return, what it stored or returned, and whether it
+ * name, what obj.k reads for an object of the class pool: its __class__ and the class
+ * attributes), with its call and its return, what it stored or returned, and whether it
  * raised; at quiescence, oracle_linearize.c decides for each cell whether some
  * sequential order explains them all, and a cell no order explains is a
  * `not-linearizable` finding.
@@ -11,7 +12,9 @@
  * intervals leave the order open, as they should. Each repeat of an op (xN) is its own
  * operation; the repeats inside one bytecode call, and the elements one load call
  * returns, share that call's interval and keep their order. Values are canaries: a
- * value names the op that stored it (the four pinned ones are shared by ops).
+ * value names the op that stored it (the four pinned ones are shared by ops). A store
+ * or delete of a class attribute changes what every object of the class pool may read:
+ * it is recorded in each object's class view.
  *
  * FTFUZZ_LINEARIZABILITY=0 turns the recording and the check off. */
 #include <inttypes.h>
@@ -20,7 +23,8 @@
 
 #include "internal.h"
 
-#define NCELLS (3 * FTF_POOL_OBJS * 4 + 4) /* slots, members, class objects; global names */
+/* slots, members, class objects; global names; class views */
+#define NCELLS (3 * FTF_POOL_OBJS * 4 + 4 + FTF_POOL_OBJS)
 
 static struct {
     bool on;
@@ -28,7 +32,7 @@ static struct {
     _Atomic uint32_t clock;
     oracle_event_t events[ORACLE_MAX_EVENTS];
     atomic_int n; /* may pass ORACLE_MAX_EVENTS: then the run is not checked */
-    int32_t g0[NCELLS], b0[NCELLS];
+    int32_t start[NCELLS][ORACLE_PARTS];
 } H;
 
 static void init_once(void)
@@ -39,6 +43,17 @@ static void init_once(void)
 
 static int attr_cell(int pool, int obj, int attr) { return (pool - FTF_POOL_SLOTS) * 8 + obj * 4 + attr; }
 static int global_cell(int name) { return 3 * FTF_POOL_OBJS * 4 + name; }
+static int class_view_cell(int obj) { return global_cell(4) + obj; }
+
+static int class_index(const ftf_world_t *w, PyObject *cls)
+{
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        if (w->classes[c] == cls) {
+            return c;
+        }
+    }
+    return ORACLE_FOREIGN;
+}
 
 static int32_t value_of(PyObject *v)
 {
@@ -63,33 +78,45 @@ void oracle_history_begin(ftf_run_t *run)
         return;
     }
     ftf_world_t *w = run->world;
+    for (int c = 0; c < NCELLS; c++) {
+        for (int part = 0; part < ORACLE_PARTS; part++) {
+            H.start[c][part] = ORACLE_EMPTY;
+        }
+    }
     for (int p = FTF_POOL_SLOTS; p < FTF_POOL_GLOBALS; p++) {
         for (int i = 0; i < FTF_POOL_OBJS; i++) {
             for (int a = 0; a < w->nattrs[p]; a++) {
                 PyObject **cell = (PyObject **)((char *)w->objs[p][i] + w->offsets[p][a]);
-                H.g0[attr_cell(p, i, a)] = value_of(*cell);
+                H.start[attr_cell(p, i, a)][0] = value_of(*cell);
             }
         }
     }
     for (int name = 0; name < w->nattrs[FTF_POOL_GLOBALS]; name++) {
         PyObject *key = w->attr_names[FTF_POOL_GLOBALS][name];
-        H.g0[global_cell(name)] = value_of(PyDict_GetItemWithError(w->gns, key));
-        H.b0[global_cell(name)] = value_of(PyDict_GetItemWithError(w->bns, key));
+        H.start[global_cell(name)][0] = value_of(PyDict_GetItemWithError(w->gns, key));
+        H.start[global_cell(name)][1] = value_of(PyDict_GetItemWithError(w->bns, key));
+    }
+    for (int i = 0; i < FTF_POOL_OBJS; i++) {
+        int32_t *view = H.start[class_view_cell(i)];
+        view[0] = class_index(w, (PyObject *)Py_TYPE(w->objs[FTF_POOL_CLASS][i]));
+        for (int c = 0; c < FTF_CLASSES; c++) {
+            view[1 + c] = value_of(PyDict_GetItemWithError(((PyTypeObject *)w->classes[c])->tp_dict, w->key_k));
+        }
     }
 }
 
 uint32_t oracle_history_now(void) { return atomic_fetch_add(&H.clock, 1); }
 
-static void record(int cell, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome, int rep,
-                   uint32_t call, uint32_t ret)
+static void record(int cell, oracle_op_kind_t kind, int part, int32_t value, oracle_outcome_t outcome,
+                   int rep, uint32_t call, uint32_t ret)
 {
     if (!H.on) {
         return;
     }
     int i = atomic_fetch_add(&H.n, 1);
     if (i < ORACLE_MAX_EVENTS) {
-        H.events[i] = (oracle_event_t){.call = call, .ret = ret, .value = value_of(v),
-                                       .cell = (uint8_t)cell, .kind = (uint8_t)kind,
+        H.events[i] = (oracle_event_t){.call = call, .ret = ret, .value = value, .cell = (uint8_t)cell,
+                                       .kind = (uint8_t)kind, .part = (uint8_t)part,
                                        .outcome = (uint8_t)outcome, .tid = (uint8_t)ftf_here.tid,
                                        .op = (int16_t)ftf_here.op, .rep = (int16_t)rep};
     }
@@ -98,18 +125,38 @@ static void record(int cell, oracle_op_kind_t kind, PyObject *v, oracle_outcome_
 void oracle_history_attr(int pool, int obj, int attr, oracle_op_kind_t kind, PyObject *v,
                          oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret)
 {
-    record(attr_cell(pool, obj, attr), kind, v, outcome, rep, call, ret);
+    record(attr_cell(pool, obj, attr), kind, 0, value_of(v), outcome, rep, call, ret);
 }
 
-void oracle_history_global(int name, oracle_op_kind_t kind, PyObject *v, oracle_outcome_t outcome,
-                           int rep, uint32_t call, uint32_t ret)
+void oracle_history_global(int name, oracle_op_kind_t kind, int part, PyObject *v,
+                           oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret)
 {
-    record(global_cell(name), kind, v, outcome, rep, call, ret);
+    record(global_cell(name), kind, part, value_of(v), outcome, rep, call, ret);
+}
+
+void oracle_history_class_view(int obj, int c, oracle_op_kind_t kind, PyObject *v,
+                               oracle_outcome_t outcome, int rep, uint32_t call, uint32_t ret)
+{
+    if (kind == ORACLE_OP_SET_CLASS) {
+        record(class_view_cell(obj), kind, 0, class_index(H.run->world, v), outcome, rep, call, ret);
+        return;
+    }
+    if (kind == ORACLE_OP_LOAD) {
+        record(class_view_cell(obj), kind, 0, value_of(v), outcome, rep, call, ret);
+        return;
+    }
+    for (int i = 0; i < FTF_POOL_OBJS; i++) {
+        record(class_view_cell(i), kind, 1 + c, value_of(v), outcome, rep, call, ret);
+    }
 }
 
 static void cell_name(int cell, char *buf, size_t len)
 {
     static const char *const pools[] = {"slots", "members", "class"};
+    if (cell >= class_view_cell(0)) {
+        snprintf(buf, len, "class obj%d.k (its __class__, and k of A, B and C)", cell - class_view_cell(0));
+        return;
+    }
     if (cell >= global_cell(0)) {
         snprintf(buf, len, "global %s", targets_attr_name(FTF_POOL_GLOBALS, cell - global_cell(0)));
         return;
@@ -120,6 +167,9 @@ static void cell_name(int cell, char *buf, size_t len)
 
 static oracle_cell_kind_t cell_kind(const ftf_run_t *run, int cell)
 {
+    if (cell >= class_view_cell(0)) {
+        return ORACLE_CELL_CLASS_VIEW;
+    }
     if (cell >= global_cell(0)) {
         return ORACLE_CELL_GLOBAL;
     }
@@ -137,16 +187,47 @@ static const char *value_text(int32_t v, char *buf, size_t len)
     }
 }
 
-/* "t1 op 2 #3 (slots.load-member obj0.a): load returned canary #4, call 12, return 15" */
-static void describe(const ftf_run_t *run, const oracle_event_t *e, char *buf, size_t len)
+/* The name of what a store or delete changes: "" for a slot or member. */
+static const char *part_name(oracle_cell_kind_t kind, int part)
 {
-    static const char *const kinds[] = {"store", "load", "delete", "builtins store", "builtins delete"};
+    static const char *const global_parts[] = {"", "builtins "};
+    static const char *const view_parts[] = {"", "A.k ", "B.k ", "C.k "};
+    return kind == ORACLE_CELL_GLOBAL ? global_parts[part] : kind == ORACLE_CELL_CLASS_VIEW ? view_parts[part] : "";
+}
+
+/* "canary #4", "canary #4 in globals and empty in builtins", "class B; A.k None, ..." */
+static void state_text(oracle_cell_kind_t kind, const int32_t *s, char *buf, size_t len)
+{
+    char bufs[ORACLE_PARTS][24];
+    const char *v[ORACLE_PARTS];
+    for (int i = 0; i < ORACLE_PARTS; i++) {
+        v[i] = value_text(s[i], bufs[i], sizeof(bufs[i]));
+    }
+    switch (kind) {
+    case ORACLE_CELL_GLOBAL: snprintf(buf, len, "%s in globals and %s in builtins", v[0], v[1]); break;
+    case ORACLE_CELL_CLASS_VIEW:
+        snprintf(buf, len, "class %s; A.k %s, B.k %s, C.k %s",
+                 s[0] >= 0 && s[0] < FTF_CLASSES ? targets_class_name(s[0]) : "unknown", v[1], v[2], v[3]);
+        break;
+    default: snprintf(buf, len, "%s", v[0]); break;
+    }
+}
+
+/* "t1 op 2 #3 (slots.load-member obj0.a): load returned canary #4, call 12, return 15" */
+static void describe(const ftf_run_t *run, int cell, const oracle_event_t *e, char *buf, size_t len)
+{
+    static const char *const kinds[] = {"store", "load", "delete", "set __class__"};
     char op[96], val[24];
     schedule_format_op(run->prog, e->op, op, sizeof(op));
-    const char *what = e->outcome == ORACLE_RAISED ? "raised"
-                       : e->kind == ORACLE_OP_LOAD ? "returned" : "stored";
-    int n = snprintf(buf, len, "t%d op %d #%d (%s): %s ", e->tid, e->op, e->rep, op, kinds[e->kind]);
-    if (e->kind == ORACLE_OP_DELETE || e->kind == ORACLE_OP_BDELETE) {
+    int n = snprintf(buf, len, "t%d op %d #%d (%s): %s%s ", e->tid, e->op, e->rep, op,
+                     part_name(cell_kind(run, cell), e->part), kinds[e->kind]);
+    const char *what = e->outcome == ORACLE_RAISED ? "raised" : e->kind == ORACLE_OP_LOAD ? "returned" : "stored";
+    if (e->kind == ORACLE_OP_SET_CLASS) {
+        snprintf(buf + n, len - (size_t)n, "to %s, call %" PRIu32 ", return %" PRIu32,
+                 e->value >= 0 && e->value < FTF_CLASSES ? targets_class_name(e->value) : "a foreign class",
+                 e->call, e->ret);
+    }
+    else if (e->kind == ORACLE_OP_DELETE) {
         snprintf(buf + n, len - (size_t)n, "%s, call %" PRIu32 ", return %" PRIu32,
                  e->outcome == ORACLE_RAISED ? "raised" : "done", e->call, e->ret);
     }
@@ -158,46 +239,52 @@ static void describe(const ftf_run_t *run, const oracle_event_t *e, char *buf, s
     }
 }
 
-/* One sentence on why no order works: the plainest reason that holds. */
-static void why_text(const oracle_event_t *ev, int n, int32_t g0, int32_t b0, const oracle_misfit_t *m,
-                     const ftf_run_t *run, char *buf, size_t len)
+/* Whether value v is one the cell held at the start (a class view's part 0 is a class). */
+static bool held_at_start(oracle_cell_kind_t kind, const int32_t *start, int32_t v)
 {
-    char e[200], val[24], held[24];
+    for (int i = kind == ORACLE_CELL_CLASS_VIEW ? 1 : 0; i < ORACLE_PARTS; i++) {
+        if (start[i] == v) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One sentence on why no order works: the plainest reason that holds. */
+static void why_text(const ftf_run_t *run, int cell, const oracle_event_t *ev, int n, const oracle_misfit_t *m,
+                     char *buf, size_t len)
+{
+    oracle_cell_kind_t kind = cell_kind(run, cell);
+    char e[200], state[160];
     for (int i = 0; i < n; i++) {
         if (ev[i].kind != ORACLE_OP_LOAD || ev[i].outcome != ORACLE_OK || ev[i].value < 0) {
             continue;
         }
-        bool stored = ev[i].value == g0 || ev[i].value == b0, before = stored;
+        bool stored = held_at_start(kind, H.start[cell], ev[i].value), before = stored;
         for (int j = 0; j < n; j++) {
-            bool store = (ev[j].kind == ORACLE_OP_STORE || ev[j].kind == ORACLE_OP_BSTORE) &&
-                         ev[j].value == ev[i].value;
+            bool store = ev[j].kind == ORACLE_OP_STORE && ev[j].value == ev[i].value;
             stored = stored || store;
             before = before || (store && ev[j].call < ev[i].ret);
         }
         if (!stored || !before) {
-            describe(run, &ev[i], e, sizeof(e));
+            describe(run, cell, &ev[i], e, sizeof(e));
             snprintf(buf, len, "%s, a value %s", e,
                      !stored ? "no operation stored in this cell and it did not hold at the start"
                              : "whose every store was called only after this load returned");
             return;
         }
     }
-    if (m->event && m->event->outcome == ORACLE_RAISED &&
-        (m->event->kind == ORACLE_OP_STORE || m->event->kind == ORACLE_OP_BSTORE)) {
-        describe(run, m->event, e, sizeof(e));
+    if (m->event && m->event->outcome == ORACLE_RAISED && m->event->kind == ORACLE_OP_STORE) {
+        describe(run, cell, m->event, e, sizeof(e));
         snprintf(buf, len, "a store never raises, yet %s", e);
         return;
     }
     if (m->event) {
-        describe(run, m->event, e, sizeof(e));
+        describe(run, cell, m->event, e, sizeof(e));
+        state_text(kind, m->state, state, sizeof(state));
         snprintf(buf, len, "every order fails: at best %d of %d operations fit, and then none of the "
-                           "next can be placed; one of them is %s, while the cell held %s%s%s",
-                 m->placed, n, e, value_text(m->g, val, sizeof(val)),
-                 cell_kind(run, ev[0].cell) == ORACLE_CELL_GLOBAL ? " in globals and " : "",
-                 cell_kind(run, ev[0].cell) == ORACLE_CELL_GLOBAL ? value_text(m->b, held, sizeof(held)) : "");
-        if (cell_kind(run, ev[0].cell) == ORACLE_CELL_GLOBAL) {
-            strncat(buf, " in builtins", len - strlen(buf) - 1);
-        }
+                           "next can be placed; one of them is %s, while the cell held %s",
+                 m->placed, n, e, state);
         return;
     }
     snprintf(buf, len, "no order of the %d operations gives each its result", n);
@@ -206,11 +293,11 @@ static void why_text(const oracle_event_t *ev, int n, int32_t g0, int32_t b0, co
 _Noreturn static void report(const ftf_run_t *run, int cell, const oracle_event_t *ev, int n,
                              const oracle_misfit_t *m)
 {
-    char name[48], why[600], list[3000] = "", e[200];
+    char name[64], why[600], list[3000] = "", e[200], start[160];
     cell_name(cell, name, sizeof(name));
-    why_text(ev, n, H.g0[cell], H.b0[cell], m, run, why, sizeof(why));
+    why_text(run, cell, ev, n, m, why, sizeof(why));
     for (int i = 0; i < n && i < 16; i++) {
-        describe(run, &ev[i], e, sizeof(e));
+        describe(run, cell, &ev[i], e, sizeof(e));
         size_t used = strlen(list);
         snprintf(list + used, sizeof(list) - used, "\n==ftfuzz==     %s", e);
     }
@@ -218,14 +305,11 @@ _Noreturn static void report(const ftf_run_t *run, int cell, const oracle_event_
         size_t used = strlen(list);
         snprintf(list + used, sizeof(list) - used, "\n==ftfuzz==     ... %d more", n - 16);
     }
-    char start[24], bstart[24];
+    state_text(cell_kind(run, cell), H.start[cell], start, sizeof(start));
     report_finding("not-linearizable",
-                   "%s: %s. It started %s%s%s%s; its operations (stamps of one counter taken before "
+                   "%s: %s. It started %s; its operations (stamps of one counter taken before "
                    "each call and after each return):%s",
-                   name, why, value_text(H.g0[cell], start, sizeof(start)),
-                   cell >= global_cell(0) ? " in globals and " : "",
-                   cell >= global_cell(0) ? value_text(H.b0[cell], bstart, sizeof(bstart)) : "",
-                   cell >= global_cell(0) ? " in builtins" : "", list);
+                   name, why, start, list);
 }
 
 void oracle_history_check(ftf_run_t *run)
@@ -255,7 +339,7 @@ void oracle_history_check(ftf_run_t *run)
         }
         const oracle_event_t *mine = by_cell + start[cell];
         oracle_misfit_t why = {0};
-        int r = oracle_linearize(mine, k, cell_kind(run, cell), H.g0[cell], H.b0[cell], &why);
+        int r = oracle_linearize(mine, k, cell_kind(run, cell), H.start[cell], &why);
         /* Undecided (r < 0: the search's cap) is no finding. */
         if (r == 0) {
             report(run, cell, mine, k, &why);

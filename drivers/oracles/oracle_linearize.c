@@ -4,7 +4,8 @@
  * sequential specification.
  *
  * The specifications, one per kind of cell (what each operation does to the state and
- * may return; the state is a value or EMPTY, for globals a pair):
+ * may return; the state is a value or EMPTY, for globals a pair, for a class view four
+ * parts):
  *
  *   slot     (__slots__, Py_T_OBJECT_EX members, the class pool's slots)
  *            store v: ok, state v.   load: EMPTY -> AttributeError, else the state.
@@ -13,9 +14,16 @@
  *            store v: ok, state v.   load: EMPTY -> None, else the state.
  *            delete: ok, state EMPTY (never raises).
  *   global   (a name in the globals and builtins dicts of the LOAD_GLOBAL functions)
- *            store/delete in globals or in builtins: as slot for that dict's half
+ *            store/delete in globals or in builtins: as slot for that dict's part
  *            (a delete of a missing key raises KeyError, no change).
  *            load: the globals binding if any, else the builtins one, else NameError.
+ *   class view (what obj.k reads for one object of the class pool: its __class__ and
+ *            the class attribute k of each class A, B, C; no class inherits another)
+ *            set-class c: ok, __class__ c (A, B and C share a layout: never refused).
+ *            store/delete of c.k: as slot for k of c (a delete of a missing class
+ *            attribute raises AttributeError).
+ *            load obj.k: k of the current __class__, EMPTY -> AttributeError. So a
+ *            load also reads __class__: it returns the last class assigned's k.
  *
  *   Any operation that raised for another reason (a descriptor of an object's old class
  *   refusing it after __class__ changed: TypeError) did nothing and returned nothing; it
@@ -26,7 +34,7 @@
  * order) and the cell's state. An operation may be placed next only if no unplaced
  * operation returned before it was called. A (placed counts, state) node that failed
  * once fails again, so it is remembered and never expanded twice. Nodes are at most
- * (n/T + 1)^T * (values + 1)^2 for n operations on T threads; the search gives up after
+ * (n/T + 1)^T * (values + 1)^parts for n operations on T threads; the search gives up after
  * MAX_NODES expanded nodes per cell: undecided, never a finding. Values a
  * thread stores are unique (canaries) except the four pinned ones, so in practice few
  * orders survive each step and a cell of a few hundred operations takes microseconds. */
@@ -40,7 +48,7 @@
 
 typedef struct {
     uint16_t placed[FTF_MAX_THREADS];
-    int32_t g, b; /* the state: g alone, or for a global (globals, builtins) */
+    int32_t state[ORACLE_PARTS];
 } node_t;
 
 static struct {
@@ -82,29 +90,37 @@ static bool remember(const node_t *n)
     return true;
 }
 
-/* The specification: whether e may happen in state (g, b), and the state after it. */
-static bool apply(const oracle_event_t *e, int32_t *g, int32_t *b)
+/* What a load sees in state s. */
+static int32_t seen(const int32_t *s)
 {
-    int32_t *half = e->kind == ORACLE_OP_BSTORE || e->kind == ORACLE_OP_BDELETE ? b : g;
+    switch (L.kind) {
+    case ORACLE_CELL_GLOBAL: return s[0] != ORACLE_EMPTY ? s[0] : s[1];
+    case ORACLE_CELL_CLASS_VIEW: return s[0] >= 0 && s[0] < FTF_CLASSES ? s[1 + s[0]] : ORACLE_FOREIGN;
+    default: return s[0];
+    }
+}
+
+/* The specification: whether e may happen in state s, and the state after it. */
+static bool apply(const oracle_event_t *e, int32_t *s)
+{
     switch (e->kind) {
     case ORACLE_OP_STORE:
-    case ORACLE_OP_BSTORE:
-        *half = e->value;
+    case ORACLE_OP_SET_CLASS:
+        s[e->part] = e->value;
         return e->outcome == ORACLE_OK;
     case ORACLE_OP_DELETE:
-    case ORACLE_OP_BDELETE:
-        if (*half == ORACLE_EMPTY) {
+        if (s[e->part] == ORACLE_EMPTY) {
             return L.kind == ORACLE_CELL_OBJECT ? e->outcome == ORACLE_OK : e->outcome == ORACLE_RAISED;
         }
-        *half = ORACLE_EMPTY;
+        s[e->part] = ORACLE_EMPTY;
         return e->outcome == ORACLE_OK;
     case ORACLE_OP_LOAD: {
-        int32_t seen = L.kind == ORACLE_CELL_GLOBAL && *g == ORACLE_EMPTY ? *b : *g;
-        if (seen == ORACLE_EMPTY) {
+        int32_t v = seen(s);
+        if (v == ORACLE_EMPTY) {
             return L.kind == ORACLE_CELL_OBJECT ? e->outcome == ORACLE_OK && e->value == ORACLE_NONE
                                                 : e->outcome == ORACLE_RAISED;
         }
-        return e->outcome == ORACLE_OK && e->value == seen;
+        return e->outcome == ORACLE_OK && e->value == v;
     }
     }
     return false;
@@ -133,7 +149,7 @@ static int search(node_t *n, int depth, int total)
             continue; /* another operation returned before this one was called */
         }
         node_t next = *n;
-        if (!apply(e, &next.g, &next.b)) {
+        if (!apply(e, next.state)) {
             if (depth >= L.deepest) {
                 L.deepest = depth, L.misfit = e, L.misfit_at = *n;
             }
@@ -151,8 +167,8 @@ static int search(node_t *n, int depth, int total)
     return 0;
 }
 
-int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kind, int32_t g0,
-                     int32_t b0, oracle_misfit_t *why)
+int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kind,
+                     const int32_t start[ORACLE_PARTS], oracle_misfit_t *why)
 {
     memset(L.len, 0, sizeof(L.len));
     if (++L.gen == 0) { /* wrapped: every old mark must go */
@@ -168,13 +184,13 @@ int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kin
         int t = events[i].tid;
         L.by_thread[t][L.len[t]++] = &events[i];
     }
-    node_t start = {.g = g0, .b = b0};
-    int r = search(&start, 0, n);
+    node_t root = {0};
+    memcpy(root.state, start, sizeof(root.state));
+    int r = search(&root, 0, n);
     if (r == 0 && why) {
         why->placed = L.deepest;
         why->event = L.misfit;
-        why->g = L.misfit_at.g;
-        why->b = L.misfit_at.b;
+        memcpy(why->state, L.misfit_at.state, sizeof(why->state));
     }
     return r;
 }
