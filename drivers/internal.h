@@ -275,7 +275,6 @@ struct ftf_run {
     ftf_world_t *world;
     ftf_canaries_t canaries;
     PyObject *pinned[FTF_PINNED];
-    _Atomic uint64_t bound[4][FTF_MAX_CANARIES / 64]; /* per global name: canary ids ever bound */
     atomic_bool tearing_down;
     /* barrier ops: a thread waits until every other thread is at a barrier or done */
     atomic_int barrier_arrived, threads_done, barrier_gen;
@@ -322,13 +321,6 @@ void oracle_canary_describe_death(PyObject *v, char *buf, size_t len);
 /* Frees the memory of every canary of the run; all must be dead. */
 void oracle_canary_release_all(ftf_run_t *run);
 int oracle_canary_type_ready(void);
-
-/* oracle_globals.c: which values each global name was ever bound to. */
-
-void oracle_record_binding(ftf_run_t *run, int name, PyObject *v);
-/* Records every binding the world starts the run with. */
-void oracle_record_world_bindings(ftf_run_t *run);
-void oracle_check_global(ftf_run_t *run, int name, PyObject *v, const char *where);
 
 /* oracle_audit.c: reference counts, at quiescence and after teardown. *//* At quiescence: each live canary's refcount equals its holders (+1 if pinned). */
 void oracle_audit(ftf_run_t *run);

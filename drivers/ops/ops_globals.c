@@ -18,7 +18,7 @@ static void load(ftf_run_t *run, const ftf_op_t *op, int name, const char *where
         return;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
-        oracle_check_global(run, name, PyList_GET_ITEM(res, i), where);
+        oracle_canary_check_observed(run, PyList_GET_ITEM(res, i), where);
         oracle_history_global(name, ORACLE_OP_LOAD, 0, PyList_GET_ITEM(res, i), ORACLE_OK, (int)i, t0, t1);
     }
     Py_DECREF(res);
@@ -39,7 +39,6 @@ void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     case GLOBALS_STORE:
     case BUILTINS_STORE: {
         PyObject *v = ops_value(run, op);
-        oracle_record_binding(run, name, v);
         uint32_t t0 = oracle_history_now();
         oracle_require(run, PyDict_SetItem(dict, key, v) == 0, where);
         oracle_history_global(name, ORACLE_OP_STORE, dict == w->bns, v, ORACLE_OK, 0, t0, oracle_history_now());

@@ -95,7 +95,6 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
         run.sched->run_begin(&run);
     }
     world_must(&run, world_setup(run.world, &run));
-    oracle_record_world_bindings(&run);
     oracle_history_begin(&run);
     specialization_restore();
     runtime_run_workers(&run, prog->nthreads, worker_body);
