@@ -89,6 +89,13 @@ int ftf_specialization_report(ftf_target_t target, ftf_program_t *const *progs, 
  * the same table in every process. Returns the number of waits, -1 when the modes mix. */
 int ftf_profile_report(ftf_program_t *const *progs, const char *const *names, int n, FILE *out);
 
+/* Where the time of a fuzzer's runs goes: runs the inputs (fuzz bytes) `runs` times each
+ * through ftf_fuzz_one, as the fuzzer of target and mode would, and prints the time per
+ * run of each phase (decode, world reset, type-cache clear, collection, restore of the
+ * specialized bytecode, the ops, the checks, drain, teardown) and its share. */
+void ftf_phases_report(ftf_target_t target, ftf_mode_t mode, const uint8_t *const *inputs,
+                       const size_t *sizes, int n, int runs, FILE *out);
+
 /* The CPython these drivers were built against: "3.14.7". */
 const char *ftf_cpython_version(void);
 

@@ -235,6 +235,23 @@ const char *symbols_function(const void *pc);
  * returns how many there are, writing at most cap. */
 int symbols_ranges(const char *name, uintptr_t (*out)[2], int cap);
 
+/* ---- core/phases.c: where a run's time goes ------------------------------------------ */
+
+typedef enum {
+    PHASE_DECODE, PHASE_RUN_BEGIN, PHASE_TYPE_CACHE, PHASE_COLLECT, PHASE_WORLD_SETUP,
+    PHASE_WARM_STATE, PHASE_OPS, PHASE_HISTORY_CHECK, PHASE_DRAIN, PHASE_AUDIT, PHASE_TEARDOWN,
+    PHASE_COUNT
+} ftf_phase_t;
+
+/* Turns the marks on; until then they cost nothing. */
+void phases_enable(void);
+/* A new input starts: the time since the last mark belongs to no phase. */
+void phases_restart(void);
+/* The time since the previous mark belongs to phase done. */
+void phases_mark(ftf_phase_t done);
+int64_t phases_ns(ftf_phase_t phase);
+const char *phases_name(ftf_phase_t phase);
+
 /* ---- core: a run, and the scheduler interface it holds ------------------------------ */
 
 typedef struct {

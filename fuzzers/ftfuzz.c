@@ -11,6 +11,8 @@
  *   ftfuzz replay-check [--target T] FILE      a serialized program, run in two fresh
  *                                              processes and twice in one: do the
  *                                              paths match? (first difference if not)
+ *   ftfuzz phases    --target T [--runs N] FILE...
+ *                                              where the time of the runs goes, by phase
  *
  * FILE is a readable schedule (it names its target) or fuzz bytes; for bytes the target
  * comes from --target or from a path component fuzz_<target> or corpus/<fuzzer>.
@@ -39,6 +41,7 @@ static void usage(void)
             "       ftfuzz version   (the CPython it was built against)\n"
             "       ftfuzz specialization --target T [--runs N] [FILE...]\n"
             "       ftfuzz profile   [--target T] FILE...   (where workers wait for locks)\n"
+            "       ftfuzz phases    --target T [--runs N] FILE...   (where run time goes)\n"
             "targets: slots members class globals mixed selftest, each with _serial for a\n"
             "serialized fuzzer's input (slots_serial)\n");
     exit(2);
@@ -543,6 +546,36 @@ static int profile(int argc, char **argv)
     return waits < 0 ? 2 : 0;
 }
 
+/* ftfuzz phases --target T [--runs N] FILE...: the phase profile of fuzz-byte inputs. */
+static int phases(int argc, char **argv)
+{
+    int target = -1, runs = 10, n = 0;
+    ftf_mode_t mode = FTF_MODE_FREE;
+    static const uint8_t *inputs[4096];
+    static size_t sizes[4096];
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
+            mode = ftf_mode_from_name(argv[++i]);
+            target = ftf_target_from_name(argv[i]);
+        }
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+            runs = atoi(argv[++i]);
+        }
+        else if (argv[i][0] == '-' || n == 4096) {
+            usage();
+        }
+        else {
+            inputs[n] = (const uint8_t *)read_file(argv[i], &sizes[n]);
+            n++;
+        }
+    }
+    if (target < 0 || runs < 1 || n == 0) {
+        usage();
+    }
+    ftf_phases_report(target, mode, inputs, sizes, n, runs, stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "version") == 0) {
@@ -554,6 +587,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "profile") == 0) {
         return profile(argc - 2, argv + 2);
+    }
+    if (strcmp(argv[1], "phases") == 0) {
+        return phases(argc - 2, argv + 2);
     }
     if (strcmp(argv[1], "specialization") == 0) {
         return specialization(argc - 2, argv + 2);

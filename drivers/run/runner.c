@@ -91,16 +91,23 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
         run.pinned[i] = oracle_canary_new(&run, true);
     }
     oracle_waits_run_begin(&run);
+    phases_mark(PHASE_RUN_BEGIN);
     if (run.sched->run_begin) {
         run.sched->run_begin(&run);
     }
     world_must(&run, world_setup(run.world, &run));
     oracle_history_begin(&run);
+    phases_mark(PHASE_WORLD_SETUP);
     specialization_restore();
+    phases_mark(PHASE_WARM_STATE);
     runtime_run_workers(&run, prog->nthreads, worker_body);
+    phases_mark(PHASE_OPS);
     oracle_history_check(&run);
+    phases_mark(PHASE_HISTORY_CHECK);
     drain_all(&run);
+    phases_mark(PHASE_DRAIN);
     oracle_audit(&run);
+    phases_mark(PHASE_AUDIT);
     atomic_store(&run.tearing_down, true);
     world_must(&run, world_teardown(run.world));
     for (int i = 0; i < FTF_PINNED; i++) {
@@ -112,6 +119,7 @@ static void run_program(const ftf_program_t *prog, void (*after_op)(ftf_run_t *,
     oracle_waits_run_end();
     report_set_run(NULL);
     PyGILState_Release(g);
+    phases_mark(PHASE_TEARDOWN);
 }
 
 /* Every op of the mixed table with the given operands on worker tid; from 3.14, one
@@ -200,7 +208,10 @@ void ftf_program_run(const ftf_program_t *prog) { runner_run(prog, NULL); }
 
 int ftf_fuzz_one(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size)
 {
+    ftf_init();
+    phases_restart(); /* what ran since the last input was the engine's */
     ftf_program_t *prog = ftf_program_decode(target, mode, data, size);
+    phases_mark(PHASE_DECODE);
     ftf_program_run(prog);
     ftf_program_free(prog);
     return 0;

@@ -259,7 +259,9 @@ static int64_t real_clock_ns(clockid_t clock)
 static void serial_run_begin(ftf_run_t *run)
 {
     PyType_ClearCache();
+    phases_mark(PHASE_TYPE_CACHE);
     PyGC_Collect();
+    phases_mark(PHASE_COLLECT);
     pthread_mutex_lock(&S.lock);
     const ftf_program_t *p = run->prog;
     S.prog = p;
