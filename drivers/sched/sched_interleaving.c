@@ -13,7 +13,11 @@
  * process (ASLR) and a serialized input's features are as reproducible as its path.
  *
  * libFuzzer clears and reads the section around each input (it finds it by the linker's
- * __start_/__stop_ symbols); other engines and the ftfuzz tool ignore it. */
+ * __start_/__stop_ symbols); the ftfuzz tool ignores it. AFL++ does not know the
+ * section: in its builds the pair also lands in its own coverage map, hashed over the
+ * whole map like its edges (a pair may share a slot with an edge, as two edges may). */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
@@ -31,13 +35,34 @@ static uint64_t mix(uint64_t x)
     return x ^ (x >> 33);
 }
 
-void sched_interleaving_clear(void) { memset(pair_counters, 0, sizeof(pair_counters)); }
+/* AFL++'s map pointer and size, found where its runtime is linked (the executables
+ * export their symbols). Looked up, not declared: afl-clang-fast's pass declares
+ * __afl_area_ptr itself, and a declaration of ours would clash with it. */
+static uint8_t **afl_map;
+static uint32_t *afl_map_size;
+
+static void find_afl_map(void)
+{
+    afl_map = dlsym(RTLD_DEFAULT, "__afl_area_ptr");
+    afl_map_size = dlsym(RTLD_DEFAULT, "__afl_map_size");
+}
+
+void sched_interleaving_clear(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_afl_map);
+    memset(pair_counters, 0, sizeof(pair_counters));
+}
 
 void sched_interleaving_note(uint64_t stopped, uint64_t resumed)
 {
-    uint8_t *c = &pair_counters[mix(stopped * 0x9e3779b97f4a7c15ULL ^ mix(resumed)) % PAIR_COUNTERS];
+    uint64_t h = mix(stopped * 0x9e3779b97f4a7c15ULL ^ mix(resumed));
+    uint8_t *c = &pair_counters[h % PAIR_COUNTERS];
     if (*c < UINT8_MAX) {
         (*c)++;
+    }
+    if (afl_map && *afl_map && afl_map_size && *afl_map_size) {
+        (*afl_map)[h % *afl_map_size]++;
     }
 }
 
