@@ -59,11 +59,31 @@ static void claim_report(void)
     }
 }
 
+/* FTFUZZ_FINDINGS_LOG=FILE: each finding's line is also appended there. libFuzzer's
+ * fork mode keeps a crashing job's input but not its output, and a free-mode race may
+ * never replay: the log still says what each job found (scripts/campaign counts it). */
+static void log_finding(const char *kind, const char *text)
+{
+    const char *path = getenv("FTFUZZ_FINDINGS_LOG");
+    if (!path || !*path) {
+        return;
+    }
+    FILE *f = fopen(path, "a");
+    if (f) {
+        /* The first line only, and short: one write each, so the lines of parallel jobs
+         * do not interleave. */
+        int len = (int)strcspn(text, "\n");
+        fprintf(f, "FINDING %s: %.*s\n", kind, len < 900 ? len : 900, text);
+        fclose(f);
+    }
+}
+
 static void vreport(const char *kind, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "\n==ftfuzz== FINDING %s: ", kind);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    static char text[8192];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    fprintf(stderr, "\n==ftfuzz== FINDING %s: %s\n", kind, text);
+    log_finding(kind, text);
     print_program();
 }
 
@@ -148,7 +168,8 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms)
 /* ASan prints its own report; this adds what to replay. */
 static void after_asan_report(const char *text)
 {
-    (void)text;
+    const char *error = strstr(text, "ERROR: AddressSanitizer");
+    log_finding("asan", error ? error : text);
     print_program();
 }
 #endif
