@@ -3,8 +3,8 @@
  *
  * sched_blocking.c sees every wait of a worker: a contended PyMutex acquisition spins
  * (sched_yield) and then parks (a semaphore); stop-the-world, events and joins park.
- * It calls oracle_waits_waiting at each spin or park and oracle_waits_done when the
- * lock is taken or the thread wakes; one wait spans all of them. A wait is named by
+ * It calls oracle_waits_waiting at the first spin or park of a wait and
+ * oracle_waits_done when the lock is taken or the thread wakes. A wait is named by
  * its lock (what owns the mutex, when the world has it), the first CPython function
  * above the lock machinery on the waiter's stack, the thread and op holding the lock
  * (serialized runs only: there the holder is stopped and its critical-section chain can
@@ -248,6 +248,8 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
     return i;
 }
 
+/* Only the waits of a worker inside an op count: the driving thread's, idle workers'
+ * and the drain's (workers running unscheduled) belong to no schedule. */
 void oracle_waits_waiting(const void *lock, bool mutex, int64_t now)
 {
     ftf_run_t *run = atomic_load(&account.run);

@@ -208,7 +208,6 @@ void ftf_program_run(const ftf_program_t *prog) { runner_run(prog, NULL); }
 
 int ftf_fuzz_one(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size)
 {
-    ftf_init();
     phases_restart(); /* what ran since the last input was the engine's */
     ftf_program_t *prog = ftf_program_decode(target, mode, data, size);
     phases_mark(PHASE_DECODE);

@@ -99,11 +99,10 @@ static const void *parked_on(const sem_t *s)
     return (const void *)*addr;
 }
 
-/* Only the waits of a worker inside an op are the oracle's: the driving thread's, idle
- * workers' and the drain's (workers running unscheduled) belong to no schedule. */
+/* Which waits count is the oracle's to say (oracle_waits_waiting). */
 static void wait_begins(const ftf_sched_t *sched, const sem_t *s)
 {
-    if (waiting || ftf_here.op < 0) {
+    if (waiting) {
         return;
     }
     waiting = true;
