@@ -94,6 +94,12 @@ failed_hunks() {
        END { if (!n) printf "patch refused it" }' <<<"$1"
 }
 
+# fork_status LOG: "EXECUTIONS COVERAGE" from the last status line of a libFuzzer
+# fork-mode log ("#N: cov: C ..."), or nothing if it has none.
+fork_status() {
+  grep -E '^#[0-9]+: cov:' "$1" | tail -n 1 | sed -nE 's/^#([0-9]+): cov: ([0-9]+).*/\1 \2/p' || true
+}
+
 # Pieces of an `ftfuzz reproduce` output (its text is drivers/report/report.c's and fuzzers/ftfuzz.c's).
 reproduce_tally() { grep -m1 -oE '[0-9]+ of [0-9]+ runs reproduced a finding.*' <<<"$1" || true; }
 reproduce_build() { grep -m1 -oE 'CPython [^,]+ free-threaded, target [a-z]+, [a-z]+ scheduler, switch points: [a-z]+' <<<"$1" || true; }
