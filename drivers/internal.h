@@ -104,6 +104,7 @@ typedef enum {
     FTF_FAMILY_CLASS_ATTR,  /* ops_class_attr: a class attribute store/load/delete */
     FTF_FAMILY_GLOBALS,     /* ops_globals: LOAD_GLOBAL and globals/builtins changes */
     FTF_FAMILY_SELFTEST,    /* ops_selftest: breaks an oracle's rule on purpose */
+    FTF_FAMILY_COLLECT,     /* ops_collect: a garbage collection, where the schedule puts it */
 } ftf_family_t;
 
 struct ftf_op_desc {
@@ -153,6 +154,7 @@ typedef struct {
     PyObject *store_fn[FTF_POOL_COUNT][4], *load_fn[FTF_POOL_COUNT][4], *delete_fn[FTF_POOL_COUNT][4];
     PyObject *load_class_attr_fn; /* o.k through bytecode */
     PyObject *drain_fn;           /* calling it runs the caller's pending refcount merges */
+    PyObject *collect_fn;         /* gc.collect: collects even while collections are off */
     PyObject *key_k, *key_class;
     const char *error; /* what the last failing world_* call could not do */
     /* made again for every input */
@@ -227,6 +229,15 @@ void specialization_restore(void);
  * generic code); at zero it specializes again and the counter restarts higher. */
 int specialization_counter(ftf_world_t *w, const ftf_op_desc_t *d, int attr, PyThreadState *tstate);
 
+/* ---- core/interp_state.c: what the serialized scheduler reads and resets inside CPython */
+
+/* Empties the type attribute cache and every thread's free lists, as a fresh process
+ * has them. Attached, with the workers parked. */
+void interp_empty_caches(void);
+/* True while one thread has stopped the interpreter's world (a collection, a __class__
+ * assignment): then only that thread runs. */
+const bool *interp_world_stopped_flag(void);
+
 /* ---- core/symbols.c: function names of code addresses, from the executable -------- */
 
 /* The function containing code address pc, or NULL (for a return address, pass pc - 1). */
@@ -238,7 +249,7 @@ int symbols_ranges(const char *name, uintptr_t (*out)[2], int cap);
 /* ---- core/phases.c: where a run's time goes ------------------------------------------ */
 
 typedef enum {
-    PHASE_DECODE, PHASE_RUN_BEGIN, PHASE_TYPE_CACHE, PHASE_COLLECT, PHASE_WORLD_SETUP,
+    PHASE_DECODE, PHASE_RUN_BEGIN, PHASE_CACHES, PHASE_COLLECT, PHASE_WORLD_SETUP,
     PHASE_WARM_STATE, PHASE_OPS, PHASE_HISTORY_CHECK, PHASE_DRAIN, PHASE_AUDIT, PHASE_TEARDOWN,
     PHASE_COUNT
 } ftf_phase_t;
@@ -503,6 +514,7 @@ void ops_set_class(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_class_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_globals(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
+void ops_collect(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 
 /* Attribute paths (ftf_op_desc_t.variant of ops_attr): action * 4 + path. */
 enum { FTF_ACT_STORE, FTF_ACT_LOAD, FTF_ACT_DELETE };

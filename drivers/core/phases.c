@@ -8,8 +8,8 @@
 static const char *const names[PHASE_COUNT] = {
     [PHASE_DECODE] = "decode the input",
     [PHASE_RUN_BEGIN] = "pinned canaries, oracles' run state",
-    [PHASE_TYPE_CACHE] = "type-cache clear (serialized)",
-    [PHASE_COLLECT] = "garbage collection (serialized)",
+    [PHASE_CACHES] = "type cache, free lists (serialized)",
+    [PHASE_COLLECT] = "collection before run (serialized)",
     [PHASE_WORLD_SETUP] = "world reset, starting values",
     [PHASE_WARM_STATE] = "specialized bytecode restored",
     [PHASE_OPS] = "the ops (workers, scheduler)",

@@ -46,7 +46,8 @@ static const char classes_src[] =
     "class B:\n    __slots__ = ('a', 'b')\n    k = None\n"
     "class C:\n    __slots__ = ('a', 'b')\n"
     "def load_k(o, r):\n    return [o.k for _ in range(r)]\n"
-    "def drain():\n    pass\n";
+    "def drain():\n    pass\n"
+    "from gc import collect\n";
 
 static const char *const pool_prefix[FTF_POOL_COUNT] = {
     [FTF_POOL_SLOTS] = "slots", [FTF_POOL_MEMBERS] = "members", [FTF_POOL_CLASS] = "class"};
@@ -154,6 +155,7 @@ int world_init(ftf_world_t *w)
     }
     w->load_class_attr_fn = PyDict_GetItemString(w->ns, "load_k");
     w->drain_fn = PyDict_GetItemString(w->ns, "drain");
+    w->collect_fn = PyDict_GetItemString(w->ns, "collect");
     w->key_k = PyUnicode_InternFromString("k");
     w->key_class = PyUnicode_InternFromString("__class__");
     for (int i = 0; i < FTF_REPEAT; i++) {

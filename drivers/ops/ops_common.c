@@ -8,7 +8,7 @@ static const op_fn_t family_fn[] = {
     [FTF_FAMILY_BARRIER] = ops_barrier,         [FTF_FAMILY_ATTR] = ops_attr,
     [FTF_FAMILY_MEMBER_INIT] = ops_member_init, [FTF_FAMILY_SET_CLASS] = ops_set_class,
     [FTF_FAMILY_CLASS_ATTR] = ops_class_attr,   [FTF_FAMILY_GLOBALS] = ops_globals,
-    [FTF_FAMILY_SELFTEST] = ops_selftest,
+    [FTF_FAMILY_SELFTEST] = ops_selftest,       [FTF_FAMILY_COLLECT] = ops_collect,
 };
 
 /* Called for every op of every input. */

@@ -147,6 +147,19 @@ static void warm_program(ftf_program_t *p, int tid, int attr, bool class_slots_o
             p->ops[p->nops++] = (ftf_op_t){(uint8_t)tid, (uint8_t)code, arg, 0};
         }
     }
+    if (class_slots_only) {
+        return;
+    }
+    /* Each pool's attribute read while empty: its AttributeError reads the dicts of the
+     * object's type and of the exception's, which a first read from a thread that does
+     * not own them marks shared, for good (with a lock no later read takes). */
+    static const char *const raising[] = {"slots.delete-attr",   "slots.load-attr",
+                                          "members.delete-attr", "members.load-attr",
+                                          "class.delete-attr",   "class.load-attr"};
+    for (size_t i = 0; i < sizeof(raising) / sizeof(raising[0]); i++) {
+        int code = targets_find_op(FTF_TARGET_MIXED, raising[i]);
+        p->ops[p->nops++] = (ftf_op_t){(uint8_t)tid, (uint8_t)code, arg & 0x0f, 0};
+    }
 }
 
 /* Runs every op of the mixed table on each worker, one thread at a time, so that the

@@ -27,5 +27,13 @@ static void free_before_op(ftf_run_t *run, int tid, const ftf_op_t *op)
     }
 }
 
-const ftf_sched_t sched_free = {.name = "free", .before_op = free_before_op};
+/* Real concurrency, real collections: a serialized run of this process may have
+ * turned the automatic ones off. */
+static void free_run_begin(ftf_run_t *run)
+{
+    (void)run;
+    PyGC_Enable();
+}
+
+const ftf_sched_t sched_free = {.name = "free", .run_begin = free_run_begin, .before_op = free_before_op};
 

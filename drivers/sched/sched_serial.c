@@ -62,6 +62,9 @@ static struct {
        .turn = {[0 ... FTF_MAX_THREADS - 1] = PTHREAD_COND_INITIALIZER}};
 
 static _Thread_local int me = -1;
+/* interp_world_stopped_flag(), once a run has begun. */
+static const bool world_not_stopped = false;
+static const bool *world_stopped = &world_not_stopped;
 
 static void serial_yield(void);
 static int64_t serial_now_ns(void);
@@ -172,9 +175,14 @@ _Noreturn static void deadlock(void)
     report_finding("deadlock", "no worker can run and none waits with a timeout: %s", who);
 }
 
-void sched_serial_point(const void *pc)
+/* Not instrumented for coverage: it runs at every atomic of CPython, and the fuzzer
+ * learns where schedules switch from the switch pairs (sched_interleaving.c). */
+__attribute__((no_sanitize("coverage"))) void sched_serial_point(const void *pc)
 {
-    if (me < 0) {
+    /* While the world is stopped no other thread may run, so a switch there could only
+     * come back; and what a collection does there (it walks the whole heap) depends on
+     * every input before, so its atomics would make the path do so too. */
+    if (me < 0 || *world_stopped) {
         return;
     }
     S.step++;
@@ -254,13 +262,38 @@ static int64_t real_clock_ns(clockid_t clock)
 }
 
 /* What one run may inherit from the inputs before it is pinned here, so a crash found
- * deep in a fuzzing session replays in a fresh process: the type attribute cache and
- * the garbage collector's allocation count. */
+ * deep in a fuzzing session replays in a fresh process: the caches (interp_state.c) are
+ * emptied, and the collector never starts by itself. Its allocation count runs on from
+ * input to input, so it would start at a different point in each replay.
+ *
+ * A collection before every run pinned all of that, but cost half of each run, and
+ * only a run that collects itself (the gc.collect op) needs it: a collection's work is
+ * every cycle, queued free and per-thread count that earlier inputs left. Other runs
+ * never reach those; between them, one collection per COLLECT_EVERY runs frees them. */
+#define COLLECT_EVERY 64
+static bool collects(const ftf_run_t *run)
+{
+    for (int i = 0; i < run->prog->nops; i++) {
+        if (run->table->ops[run->prog->ops[i].code]->family == FTF_FAMILY_COLLECT) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void serial_run_begin(ftf_run_t *run)
 {
-    PyType_ClearCache();
-    phases_mark(PHASE_TYPE_CACHE);
-    PyGC_Collect();
+    static unsigned runs;
+    interp_empty_caches();
+    world_stopped = interp_world_stopped_flag();
+    phases_mark(PHASE_CACHES);
+    PyGC_Disable();
+    bool periodic = runs++ % COLLECT_EVERY == COLLECT_EVERY - 1;
+    if (periodic || collects(run)) {
+        PyObject *r = PyObject_CallNoArgs(run->world->collect_fn);
+        oracle_require(run, r != NULL, "the collection before the run");
+        Py_DECREF(r);
+    }
     phases_mark(PHASE_COLLECT);
     pthread_mutex_lock(&S.lock);
     const ftf_program_t *p = run->prog;
