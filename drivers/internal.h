@@ -474,8 +474,8 @@ void sched_serial_point(const void *pc);
 
 /* sched_interleaving.c: which switch pairs a serialized run took, for the fuzzer. */
 
-/* Counts one switch: the thread giving up the turn stopped at `stopped`, the one taking
- * it resumes at `resumed` (0: its first turn); locations as sched_serial.c's location(). */
+/* Marks one switch: the thread giving up the turn stopped at `stopped`, the one taking
+ * it is in op `resumed`; locations as sched_serial.c's location() and op_location(). */
 void sched_interleaving_note(uint64_t stopped, uint64_t resumed);
 /* libFuzzer clears the counters before each input itself; AFL++ and the ftfuzz tool do
  * not, and the account of a run counts its own pairs, so each run clears them too (a

@@ -1,5 +1,5 @@
 /* Interleaving coverage: each thread switch of a serialized run, as the pair (where the
- * thread that gave up the turn stopped, where the thread that takes it resumes), counted
+ * thread that gave up the turn stopped, which op the thread that takes it is in), marked
  * in libFuzzer's extra coverage counters.
  *
  * Why: code coverage cannot tell schedules apart. Two inputs running the same ops that
@@ -7,10 +7,18 @@
  * for where it switched, and a race whose window is one atomic wide (a reader between
  * its load of a slot and its incref, a writer between its exchange and its decref) is
  * found only by blind luck with the 16-bit gaps. With the pair as a feature, an input
- * that preempts a thread at a place no input preempted it before, or resumes one there,
- * is new coverage: the corpus keeps it, and mutation grows the next switch from it.
- * Locations are offsets in the executable, so the same switch counts the same in every
- * process (ASLR) and a serialized input's features are as reproducible as its path.
+ * that preempts a thread at a place no input preempted it before, in favour of a thread
+ * in another op, is new coverage: the corpus keeps it, and mutation grows the next
+ * switch from it. Stop locations are offsets in the executable, so the same switch
+ * counts the same in every process (ASLR) and a serialized input's features are as
+ * reproducible as its path.
+ *
+ * Why the resumed side is only an op: it was the code offset where that thread had
+ * stopped, and pairs of two offsets grew a serialized corpus to 9,600 inputs in 3
+ * minutes (fuzz_class_serial, 3.14.7 atomics, one core), each new combination of two
+ * known places new coverage; at op granularity 4,100 in the same time. The place that
+ * opens a race window is where the preempted thread stops; what the other thread does
+ * there is an op. Likewise a pair counts once per run, not how often the run took it.
  *
  * libFuzzer clears and reads the section around each input (it finds it by the linker's
  * __start_/__stop_ symbols); the ftfuzz tool ignores it. AFL++ does not know the
@@ -54,15 +62,14 @@ void sched_interleaving_clear(void)
     memset(pair_counters, 0, sizeof(pair_counters));
 }
 
+/* Marked, not counted: the engines bucket a counter by its value (1, 2, 3, 4-7, ...),
+ * and every new number of times a run took a known pair would be new coverage. */
 void sched_interleaving_note(uint64_t stopped, uint64_t resumed)
 {
     uint64_t h = mix(stopped * 0x9e3779b97f4a7c15ULL ^ mix(resumed));
-    uint8_t *c = &pair_counters[h % PAIR_COUNTERS];
-    if (*c < UINT8_MAX) {
-        (*c)++;
-    }
+    pair_counters[h % PAIR_COUNTERS] = 1;
     if (afl_map && *afl_map && afl_map_size && *afl_map_size) {
-        (*afl_map)[h % *afl_map_size]++;
+        (*afl_map)[h % *afl_map_size] |= 1;
     }
 }
 

@@ -56,7 +56,6 @@ static struct {
     int64_t clock_base, vjump;
     switch_rec_t log[LOG_CAP];
     int nlog, nswitched;
-    uint64_t stopped_at[FTF_MAX_THREADS]; /* where each thread last gave up the turn */
     FILE *trace;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .turn = {[0 ... FTF_MAX_THREADS - 1] = PTHREAD_COND_INITIALIZER}};
@@ -83,6 +82,13 @@ static uint64_t location(const void *pc)
         return pc_offset(pc);
     }
     return UINT64_C(1) << 63 | (ftf_here.op >= 0 ? S.prog->ops[ftf_here.op].code : UINT8_MAX);
+}
+
+/* Which op thread tid is in, as location() tells it between ops: the place a switch
+ * resumes, for interleaving coverage, at op granularity (sched_interleaving.c says why). */
+static uint64_t op_location(int tid)
+{
+    return UINT64_C(1) << 63 | (S.op[tid] >= 0 ? S.prog->ops[S.op[tid]].code : UINT8_MAX);
 }
 
 static void trace_point(const void *pc)
@@ -152,9 +158,7 @@ static void switch_to(int to, const void *pc, const char *why)
         S.log[S.nlog++] = (switch_rec_t){S.step, me, to, ftf_here.op, pc, why};
     }
     S.nswitched++;
-    uint64_t here = location(pc);
-    sched_interleaving_note(here, S.stopped_at[to]);
-    S.stopped_at[me] = here;
+    sched_interleaving_note(location(pc), op_location(to));
     S.current = to;
     S.turn_start = S.step;
     pthread_cond_signal(&S.turn[to]);
@@ -312,7 +316,6 @@ static void serial_run_begin(ftf_run_t *run)
     S.clock_base = real_clock_ns(CLOCK_MONOTONIC);
     S.vjump = 0;
     S.nlog = S.nswitched = 0;
-    memset(S.stopped_at, 0, sizeof(S.stopped_at));
     sched_interleaving_clear();
     exe_base = report_exe_base();
     const char *trace = getenv("FTFUZZ_TRACE");
@@ -391,8 +394,8 @@ void ftf_print_last_schedule(FILE *out)
         snprintf(turn, sizeof(turn), "t%d has the turn", S.current);
     }
     fprintf(out, "==ftfuzz== serialized: %" PRIu64 " scheduling points passed; %s; "
-                 "%d switches taken, %d distinct (where one thread stopped, where the next "
-                 "resumed) pairs:\n",
+                 "%d switches taken, %d distinct (where one thread stopped, the next one's op) "
+                 "pairs:\n",
             S.step, turn, S.nswitched, sched_interleaving_pairs());
     const void *pcs[LOG_CAP];
     static char where[LOG_CAP][256];
