@@ -154,7 +154,7 @@ typedef struct {
     PyObject *store_fn[FTF_POOL_COUNT][4], *load_fn[FTF_POOL_COUNT][4], *delete_fn[FTF_POOL_COUNT][4];
     PyObject *load_class_attr_fn; /* o.k through bytecode */
     PyObject *drain_fn;           /* calling it runs the caller's pending refcount merges */
-    PyObject *collect_fn;         /* gc.collect: collects even while collections are off */
+    PyObject *collect_fn;         /* gc.collect: world_collect */
     PyObject *key_k, *key_class;
     const char *error; /* what the last failing world_* call could not do */
     /* made again for every input */
@@ -165,6 +165,9 @@ typedef struct {
 int world_init(ftf_world_t *w);
 /* Fresh instances and initial bindings, values taken from run's pinned canaries. */
 int world_setup(ftf_world_t *w, ftf_run_t *run);
+/* A full collection, even while automatic ones are off (gc.collect); -1 with the
+ * exception set if it raised. Attached. */
+int world_collect(ftf_world_t *w);
 /* Drops every reference the world holds to this input's values. */
 int world_teardown(ftf_world_t *w);
 /* Every place that can hold a value; returns the count written (at most cap). */

@@ -189,6 +189,13 @@ static int set_item(ftf_world_t *w, PyObject *dict, int name, PyObject *v)
     return PyDict_SetItem(dict, w->attr_names[FTF_POOL_GLOBALS][name], v);
 }
 
+int world_collect(ftf_world_t *w)
+{
+    PyObject *r = PyObject_CallNoArgs(w->collect_fn);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 int world_setup(ftf_world_t *w, ftf_run_t *run)
 {
     PyObject **c = run->pinned;

@@ -7,7 +7,5 @@
 void ops_collect(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     (void)op;
-    PyObject *r = PyObject_CallNoArgs(run->world->collect_fn);
-    oracle_require(run, r != NULL, d->name);
-    Py_DECREF(r);
+    oracle_require(run, world_collect(run->world) == 0, d->name);
 }

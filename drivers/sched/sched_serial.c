@@ -74,21 +74,18 @@ static uintptr_t exe_base;
 
 static uintptr_t pc_offset(const void *pc) { return pc ? (uintptr_t)pc - exe_base : 0; }
 
-/* Where the calling thread is, for interleaving coverage: its code's offset, or between
- * ops and in waits the kind of op it is at (top bit set: no code offset is that large). */
-static uint64_t location(const void *pc)
+/* An op as a location: its kind (top bit set: no code offset is that large), or
+ * UINT8_MAX between ops. */
+static uint64_t op_location(int op)
 {
-    if (pc) {
-        return pc_offset(pc);
-    }
-    return UINT64_C(1) << 63 | (ftf_here.op >= 0 ? S.prog->ops[ftf_here.op].code : UINT8_MAX);
+    return UINT64_C(1) << 63 | (op >= 0 ? S.prog->ops[op].code : UINT8_MAX);
 }
 
-/* Which op thread tid is in, as location() tells it between ops: the place a switch
- * resumes, for interleaving coverage, at op granularity (sched_interleaving.c says why). */
-static uint64_t op_location(int tid)
+/* Where the calling thread is, for interleaving coverage: its code's offset, or between
+ * ops and in waits the op it is at. */
+static uint64_t location(const void *pc)
 {
-    return UINT64_C(1) << 63 | (S.op[tid] >= 0 ? S.prog->ops[S.op[tid]].code : UINT8_MAX);
+    return pc ? pc_offset(pc) : op_location(ftf_here.op);
 }
 
 static void trace_point(const void *pc)
@@ -158,7 +155,7 @@ static void switch_to(int to, const void *pc, const char *why)
         S.log[S.nlog++] = (switch_rec_t){S.step, me, to, ftf_here.op, pc, why};
     }
     S.nswitched++;
-    sched_interleaving_note(location(pc), op_location(to));
+    sched_interleaving_note(location(pc), op_location(S.op[to]));
     S.current = to;
     S.turn_start = S.step;
     pthread_cond_signal(&S.turn[to]);
@@ -294,9 +291,7 @@ static void serial_run_begin(ftf_run_t *run)
     PyGC_Disable();
     bool periodic = runs++ % COLLECT_EVERY == COLLECT_EVERY - 1;
     if (periodic || collects(run)) {
-        PyObject *r = PyObject_CallNoArgs(run->world->collect_fn);
-        oracle_require(run, r != NULL, "the collection before the run");
-        Py_DECREF(r);
+        oracle_require(run, world_collect(run->world) == 0, "the collection before the run");
     }
     phases_mark(PHASE_COLLECT);
     pthread_mutex_lock(&S.lock);
