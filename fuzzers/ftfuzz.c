@@ -2,7 +2,7 @@
  *
  *   ftfuzz print     [--target T] FILE         the readable program of a crash file
  *   ftfuzz compile   FILE.txt OUT              bytes that decode to a readable program
- *   ftfuzz reproduce [--target T] [--runs N] [--expect clean|finding|KIND[|KIND...]] FILE
+ *   ftfuzz reproduce [--target T] [--runs N] [--until-found] [--expect clean|finding|KIND[|KIND...]] FILE
  *   ftfuzz run       [--target T] FILE         one run in this process
  *   ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]
  *                                              the smallest program that still finds
@@ -17,7 +17,8 @@
  * FILE is a readable schedule (it names its target) or fuzz bytes; for bytes the target
  * comes from --target or from a path component fuzz_<target> or corpus/<fuzzer>.
  * reproduce runs each attempt in a child process, so a finding ends only that attempt,
- * and counts the attempts that found something, by kind.
+ * and counts the attempts that found something, by kind; --until-found stops at the
+ * first that did (what a triage needs: one report per input, not a replay rate).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -33,7 +34,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: ftfuzz print     [--target T] FILE\n"
             "       ftfuzz compile   FILE.txt OUT\n"
-            "       ftfuzz reproduce [--target T] [--runs N] [--expect clean|finding|KIND] FILE\n"
+            "       ftfuzz reproduce [--target T] [--runs N] [--until-found] [--expect clean|finding|KIND] FILE\n"
             "       ftfuzz run       [--target T] FILE\n"
             "       ftfuzz minimize  [--target T] [--runs N] [--expect KIND] FILE [OUT.txt]\n"
             "       ftfuzz replay-check [--target T] FILE\n"
@@ -200,15 +201,15 @@ static bool kind_listed(const char *kind, const char *list)
     return false;
 }
 
-static int reproduce(const ftf_program_t *p, int runs, const char *expect)
+static int reproduce(const ftf_program_t *p, int runs, bool until_found, const char *expect)
 {
     enum { MAX_KINDS = 16 };
     char kinds[MAX_KINDS][64];
-    int counts[MAX_KINDS] = {0}, nkinds = 0, found = 0;
+    int counts[MAX_KINDS] = {0}, nkinds = 0, found = 0, r;
     bool shown = false;
     printf("ftfuzz: program:\n");
     ftf_program_print(p, stdout);
-    for (int r = 0; r < runs; r++) {
+    for (r = 0; r < runs && !(until_found && found); r++) {
         char *out, kind[64] = "";
         int status = run_child(p, &out);
         finding_kind(out, status, kind, sizeof(kind));
@@ -232,7 +233,7 @@ static int reproduce(const ftf_program_t *p, int runs, const char *expect)
         }
         counts[k < MAX_KINDS ? k : MAX_KINDS - 1]++;
     }
-    printf("ftfuzz: %d of %d runs reproduced a finding", found, runs);
+    printf("ftfuzz: %d of %d runs reproduced a finding", found, r);
     for (int k = 0; k < nkinds; k++) {
         printf("%s %s x%d", k ? "," : ":", kinds[k], counts[k]);
     }
@@ -251,7 +252,7 @@ static int reproduce(const ftf_program_t *p, int runs, const char *expect)
         /* Each run finds one of the expected kinds ("a|b") or nothing: a racy finding may
          * not show every time in free mode, but a different finding is never expected.
          * A serialized schedule is the same execution every time: every run finds it. */
-        ok = ftf_program_mode(p) == FTF_MODE_SERIAL ? found == runs : found > 0;
+        ok = ftf_program_mode(p) == FTF_MODE_SERIAL ? found == r : found > 0;
         for (int k = 0; k < nkinds; k++) {
             ok = ok && (strcmp(kinds[k], "clean") == 0 || kind_listed(kinds[k], expect));
         }
@@ -599,6 +600,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1], *expect = NULL, *file = NULL, *out = NULL;
     int target = -1, runs = 1;
+    bool until_found = false;
     ftf_mode_t mode = FTF_MODE_FREE;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--target") == 0 && i + 1 < argc) {
@@ -618,6 +620,9 @@ int main(int argc, char **argv)
         }
         else if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc) {
             expect = argv[++i];
+        }
+        else if (strcmp(argv[i], "--until-found") == 0 && strcmp(cmd, "reproduce") == 0) {
+            until_found = true;
         }
         else if (argv[i][0] == '-') {
             usage();
@@ -653,7 +658,7 @@ int main(int argc, char **argv)
         }
     }
     else if (strcmp(cmd, "reproduce") == 0) {
-        rc = reproduce(p, runs, expect);
+        rc = reproduce(p, runs, until_found, expect);
     }
     else if (strcmp(cmd, "run") == 0) {
         ftf_program_run(p);
