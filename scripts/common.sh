@@ -24,6 +24,8 @@ OBJCOPY_BIN=${OBJCOPY_BIN:-llvm-objcopy-19}
 
 die() { printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+# positive WHAT VALUE: dies unless VALUE is a whole number above zero.
+positive() { case $2 in ''|*[!0-9]*|0) die "$1 must be a positive number, not '$2'" ;; esac; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found; run scripts/install-deps (it installs $2)"; }
 
 # run_step LOG NAME COMMAND...: one step of a build, its output appended to LOG. A failure
