@@ -9,20 +9,11 @@ bound at every instant; a crash or a hang of the interpreter is the other way it
 something.
 """
 import sys
-import threading
 import time
 
+from stress_common import Value, run
+
 READERS = 4
-
-
-class Value:
-    __slots__ = ("alive",)
-
-    def __init__(self):
-        self.alive = True
-
-    def __del__(self):
-        self.alive = False
 
 
 # A globals dict of its own, with builtins of its own: changing them disturbs nothing
@@ -68,16 +59,7 @@ def main():
             except NameError as e:
                 bad.append(f"NameError for a name bound throughout: {e}")
 
-    threads = [threading.Thread(target=changer)]
-    threads += [threading.Thread(target=reader) for _ in range(READERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if bad:
-        print("stress_globals: inconsistent value read:", bad[0])
-        sys.exit(1)
-    print("stress_globals: nothing found in", seconds, "s")
+    run("stress_globals", seconds, bad, [changer] + [reader] * READERS)
 
 
 main()

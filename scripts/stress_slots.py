@@ -7,20 +7,11 @@ Exits 1 if a reader sees a dead or foreign value; a crash of the interpreter is 
 other way it finds something.
 """
 import sys
-import threading
 import time
 
+from stress_common import Value, run
+
 WRITERS, READERS = 4, 2
-
-
-class Value:
-    __slots__ = ("alive",)
-
-    def __init__(self):
-        self.alive = True
-
-    def __del__(self):
-        self.alive = False
 
 
 class Obj:
@@ -57,16 +48,7 @@ def main():
                         bad.append(f"{name}: {type(v).__name__} alive={getattr(v, 'alive', '?')}")
                         return
 
-    threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
-    threads += [threading.Thread(target=reader) for _ in range(READERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if bad:
-        print("stress_slots: inconsistent value read:", bad[0])
-        sys.exit(1)
-    print("stress_slots: nothing found in", seconds, "s")
+    run("stress_slots", seconds, bad, [writer] * WRITERS + [reader] * READERS)
 
 
 main()
