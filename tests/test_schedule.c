@@ -206,12 +206,35 @@ static void mutations_change_one_thing(void)
            TRIES, schedule_changed, nudged, ops_changed);
 }
 
+/* afl-fuzz calls the mutator with no byte mutations of its own in the call; from its
+ * empty start program (one zero byte) every mutation must give the program an op, or
+ * the mutator spends its share of the executions on programs that do nothing. */
+static void empty_programs_gain_ops(void)
+{
+    for (unsigned seed = 0; seed < 200 && !failures; seed++) {
+        uint8_t buf[FTF_MAX_ENCODED] = {0};
+        size_t m = ftf_mutate_serial(FTF_TARGET_SLOTS, buf, 1, sizeof(buf), seed, NULL);
+        ftf_program_t *q = ftf_program_decode(FTF_TARGET_SLOTS, FTF_MODE_SERIAL, buf, m);
+        char *text = print_to_string(q);
+        bool has_op = false;
+        for (int t = 0; t < 8; t++) {
+            char line[8];
+            snprintf(line, sizeof(line), "\nt%d ", t);
+            has_op |= strstr(text, line) != NULL;
+        }
+        CHECK(has_op, "seed %u: the empty program stayed without ops:\n%s", seed, text);
+        free(text);
+        ftf_program_free(q);
+    }
+}
+
 int main(void)
 {
     random_bytes_round_trip();
     short_inputs_get_defaults();
     parse_errors_say_why();
     mutations_change_one_thing();
+    empty_programs_gain_ops();
     printf("test_schedule: %s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }

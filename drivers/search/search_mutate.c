@@ -78,11 +78,22 @@ static bool mutate_schedule(rng_t *r, ftf_program_t *p)
     }
 }
 
-/* One change to one op, keeping every other op and its thread. */
+/* An op the program did not have: any op of the target, on any thread, any operands. */
+static ftf_op_t new_op(rng_t *r, const ftf_program_t *p, ftf_target_t target)
+{
+    return (ftf_op_t){.thread = (uint8_t)below(r, (unsigned)p->nthreads),
+                      .code = (uint8_t)below(r, (unsigned)ftf_target_op_count(target)),
+                      .arg = (uint8_t)below(r, 256)};
+}
+
+/* One change to one op, keeping every other op and its thread. Ops can appear from
+ * nothing, not only as copies: afl-fuzz runs this mutator without byte mutations in the
+ * same call, so from an empty start program nothing else would ever give it an op. */
 static bool mutate_op(rng_t *r, ftf_program_t *p, ftf_target_t target)
 {
     if (p->nops == 0) {
-        return false;
+        p->ops[p->nops++] = new_op(r, p, target);
+        return true;
     }
     int i = (int)below(r, (unsigned)p->nops);
     ftf_op_t *op = &p->ops[i];
@@ -96,12 +107,15 @@ static bool mutate_op(rng_t *r, ftf_program_t *p, ftf_target_t target)
     case 2:
         op->arg ^= (uint8_t)(1u << below(r, 8));
         return true;
-    case 3:
+    case 3: /* a copy of the op, or a new one, before it */
         if (p->nops == FTF_MAX_OPS) {
             return false;
         }
         memmove(op + 1, op, sizeof(ftf_op_t) * (size_t)(p->nops - i));
         p->nops++;
+        if (below(r, 2)) {
+            *op = new_op(r, p, target);
+        }
         return true;
     default:
         if (p->nops == 1) {
@@ -124,7 +138,8 @@ size_t ftf_mutate_serial(ftf_target_t target, uint8_t *data, size_t size, size_t
     ftf_program_t *p = ftf_program_decode(target, FTF_MODE_SERIAL, data, size);
     bool changed = false;
     for (int tries = 0; tries < 4 && !changed; tries++) {
-        changed = kind < 5 ? mutate_schedule(&r, p) : mutate_op(&r, p, target);
+        /* Switches mean nothing to a program without ops. */
+        changed = kind < 5 && p->nops ? mutate_schedule(&r, p) : mutate_op(&r, p, target);
     }
     size_t n = ftf_program_encode(p, data, max);
     ftf_program_free(p);
