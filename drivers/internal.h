@@ -537,6 +537,7 @@ enum {
     SELFTEST_STORE_RAISES,      /* stores to a slot and reports that the store raised */
     SELFTEST_DELETE_NOTHING,    /* reports that deleting a slot raised, without touching it */
     SELFTEST_TORN_CLASS_LOAD,   /* reads obj.__class__, a scheduling point, then that class's k */
+    SELFTEST_SPIN,              /* loops past the watchdog's bound without blocking */
 };
 
 /* ---- run/: one program from start to finish -----------------------------------------

@@ -17,6 +17,22 @@ __attribute__((noinline)) void ops_selftest_fast_path(PyObject *o)
     Py_END_CRITICAL_SECTION();
 }
 
+/* A livelock's stand-in: a loop that never blocks and calls out of itself, so samples of
+ * its stack differ below ops_selftest_spin and agree above it. Its own symbols, so the
+ * watchdog can name the loop. */
+__attribute__((noinline)) static uint64_t spin_step(uint64_t x) { return x * 6364136223846793005u + 1; }
+__attribute__((noinline)) static void ops_selftest_spin(void)
+{
+    int64_t end = runtime_now_ns() + (int64_t)oracle_watchdog_bound_ms() * 10 * 1000000;
+    volatile uint64_t x = 0;
+    /* Mostly in the loop, not in the clock: a sample inside it would pass for the loop. */
+    while (runtime_now_ns() < end) {
+        for (int i = 0; i < 100000; i++) {
+            x = spin_step(x);
+        }
+    }
+}
+
 void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     ftf_world_t *w = run->world;
@@ -146,5 +162,10 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         Py_END_ALLOW_THREADS
         break;
     }
+    case SELFTEST_SPIN:
+        Py_BEGIN_ALLOW_THREADS
+        ops_selftest_spin();
+        Py_END_ALLOW_THREADS
+        break;
     }
 }

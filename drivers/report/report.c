@@ -111,12 +111,95 @@ _Noreturn void report_finding(const char *kind, const char *fmt, ...)
     abort();
 }
 
-static void print_own_stack(int sig)
+/* The stuck thread's stack as the watchdog samples it: set by the signal's handler. */
+static struct {
+    atomic_bool wanted; /* the handler samples instead of printing */
+    void *pcs[64];
+    atomic_int n; /* -1 until the handler has run */
+} sample;
+
+static void on_stack_signal(int sig)
 {
     (void)sig;
+    if (atomic_load(&sample.wanted)) {
+        atomic_store(&sample.n, backtrace(sample.pcs, 64));
+        return;
+    }
     fprintf(stderr, "==ftfuzz== stack of worker thread %d (op %d):\n", ftf_here.tid, ftf_here.op);
     print_stack();
     atomic_fetch_add(&stacks_printed, 1);
+}
+
+enum { SAMPLES = 16 };
+
+/* Where a stuck thread is stuck. A blocked thread's stack is the same every time, and
+ * its top frames say where it waits. A looping one's top frames are wherever the loop
+ * happened to be: a campaign's hundreds of inputs of one livelock would scatter over
+ * dozens of stacks. What they share is the function the loop runs in: the innermost
+ * frame every sample passes through. Writes ", looping inside FN (...)" or ", blocked
+ * (...)" to `out`, or nothing if the thread cannot be sampled. */
+static void describe_stuck_thread(int tid, char *out, size_t len)
+{
+    out[0] = '\0';
+    pthread_t worker;
+    if (!runtime_worker(tid, &worker)) {
+        return;
+    }
+    const char *handler = symbols_function((const void *)on_stack_signal);
+    const char *names[SAMPLES][64];
+    void *pcs[SAMPLES][64];
+    int depth[SAMPLES];
+    bool same = true;
+    atomic_store(&sample.wanted, true);
+    for (int s = 0; s < SAMPLES; s++) {
+        atomic_store(&sample.n, -1);
+        if (pthread_kill(worker, STACK_SIGNAL) != 0) {
+            atomic_store(&sample.wanted, false);
+            return;
+        }
+        int n = -1;
+        for (int i = 0; i < 1000 && (n = atomic_load(&sample.n)) < 0; i++) {
+            struct timespec ts = {0, 100 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (n < 0) {
+            atomic_store(&sample.wanted, false);
+            return;
+        }
+        /* Drop the handler's frame and the signal trampoline above it; keep the rest
+         * outermost first, so every sample starts at the thread's start. */
+        int skip = 0;
+        while (skip < n && symbols_function(sample.pcs[skip]) != handler) {
+            skip++;
+        }
+        skip = skip < n ? skip + 2 : 0;
+        depth[s] = n - skip > 0 ? n - skip : 0;
+        for (int f = 0; f < depth[s]; f++) {
+            pcs[s][f] = sample.pcs[n - 1 - f];
+            names[s][f] = symbols_function(pcs[s][f]);
+        }
+        same = same && (s == 0 || (depth[s] == depth[0] &&
+                                   !memcmp(pcs[s], pcs[0], sizeof(void *) * (size_t)depth[s])));
+        struct timespec gap = {0, 1000 * 1000};
+        nanosleep(&gap, NULL);
+    }
+    atomic_store(&sample.wanted, false);
+    if (same) {
+        snprintf(out, len, ", blocked (%d samples of its stack, 1 ms apart, were the same)", SAMPLES);
+        return;
+    }
+    int common = depth[0];
+    for (int s = 1; s < SAMPLES; s++) {
+        int f = 0;
+        while (f < common && f < depth[s] && names[s][f] == names[0][f]) {
+            f++;
+        }
+        common = f;
+    }
+    if (common > 0 && names[0][common - 1]) {
+        snprintf(out, len, ", looping inside %s (%d samples of its stack, 1 ms apart, "
+                           "all pass through it and differ below)", names[0][common - 1], SAMPLES);
+    }
 }
 
 static void finding_stuck(const char *fmt, ...)
@@ -141,12 +224,13 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms)
             culprit = t, best = score;
         }
     }
-    char desc[160] = "?";
+    char desc[160] = "?", where[256] = "";
     if (run) {
         schedule_format_op(run->prog, ops[culprit], desc, sizeof(desc));
+        describe_stuck_thread(culprit, where, sizeof(where));
     }
-    finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)",
-                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms);
+    finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)%s",
+                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms, where);
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
         pthread_t worker;
         if (!run || t >= run->prog->nthreads || !runtime_worker(t, &worker)) {
@@ -176,8 +260,11 @@ static void after_asan_report(const char *text)
 
 void report_install_hooks(void)
 {
+    /* backtrace() loads its unwinder on first use: not in a signal handler. */
+    void *pc;
+    backtrace(&pc, 1);
     struct sigaction sa = {0};
-    sa.sa_handler = print_own_stack;
+    sa.sa_handler = on_stack_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(STACK_SIGNAL, &sa, NULL);
 #ifdef HAVE_ASAN
