@@ -137,13 +137,13 @@ enum { SAMPLES = 16 };
  * happened to be: a campaign's hundreds of inputs of one livelock would scatter over
  * dozens of stacks. What they share is the function the loop runs in: the innermost
  * frame every sample passes through. Writes ", looping inside FN (...)" or ", blocked
- * (...)" to `out`, or nothing if the thread cannot be sampled. */
-static void describe_stuck_thread(int tid, char *out, size_t len)
+ * (...)" to `out`, or nothing if the thread cannot be sampled; true if it loops. */
+static bool describe_stuck_thread(int tid, char *out, size_t len)
 {
     out[0] = '\0';
     pthread_t worker;
     if (!runtime_worker(tid, &worker)) {
-        return;
+        return false;
     }
     const char *handler = symbols_function((const void *)on_stack_signal);
     const char *names[SAMPLES][64];
@@ -155,7 +155,7 @@ static void describe_stuck_thread(int tid, char *out, size_t len)
         atomic_store(&sample.n, -1);
         if (pthread_kill(worker, STACK_SIGNAL) != 0) {
             atomic_store(&sample.wanted, false);
-            return;
+            return false;
         }
         int n = -1;
         for (int i = 0; i < 1000 && (n = atomic_load(&sample.n)) < 0; i++) {
@@ -164,7 +164,7 @@ static void describe_stuck_thread(int tid, char *out, size_t len)
         }
         if (n < 0) {
             atomic_store(&sample.wanted, false);
-            return;
+            return false;
         }
         /* Drop the handler's frame and the signal trampoline above it; keep the rest
          * outermost first, so every sample starts at the thread's start. */
@@ -186,7 +186,7 @@ static void describe_stuck_thread(int tid, char *out, size_t len)
     atomic_store(&sample.wanted, false);
     if (same) {
         snprintf(out, len, ", blocked (%d samples of its stack, 1 ms apart, were the same)", SAMPLES);
-        return;
+        return false;
     }
     int common = depth[0];
     for (int s = 1; s < SAMPLES; s++) {
@@ -200,6 +200,7 @@ static void describe_stuck_thread(int tid, char *out, size_t len)
         snprintf(out, len, ", looping inside %s (%d samples of its stack, 1 ms apart, "
                            "all pass through it and differ below)", names[0][common - 1], SAMPLES);
     }
+    return true;
 }
 
 static void finding_stuck(const char *fmt, ...)
@@ -214,23 +215,29 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms)
 {
     claim_report();
     const ftf_run_t *run = atomic_load(&current);
-    /* Threads at a barrier wait for the culprit: blame the longest op that is not one. */
+    /* Threads at a barrier wait for the culprit, and so may threads blocked in an op: a
+     * stop-the-world waits for a thread looping where it never reaches a safe point. So
+     * blame a looping op first, then any op that is not a barrier, the longest of each. */
+    static char where[FTF_MAX_THREADS][256];
     int culprit = -1;
     int64_t best = -1;
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
         bool barrier = run && run->prog->ops[ops[t]].code == 0;
-        int64_t score = ms[t] < 0 ? -1 : ms[t] + (barrier ? 0 : INT64_C(1) << 40);
+        bool looping = ms[t] >= 0 && !barrier && run && t < run->prog->nthreads &&
+                       describe_stuck_thread(t, where[t], sizeof(where[t]));
+        int64_t score = ms[t] < 0 ? -1
+                                  : ms[t] + (barrier ? 0 : INT64_C(1) << 40) +
+                                        (looping ? INT64_C(1) << 41 : 0);
         if (score > best) {
             culprit = t, best = score;
         }
     }
-    char desc[160] = "?", where[256] = "";
+    char desc[160] = "?";
     if (run) {
         schedule_format_op(run->prog, ops[culprit], desc, sizeof(desc));
-        describe_stuck_thread(culprit, where, sizeof(where));
     }
     finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)%s",
-                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms, where);
+                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms, where[culprit]);
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
         pthread_t worker;
         if (!run || t >= run->prog->nthreads || !runtime_worker(t, &worker)) {
