@@ -146,6 +146,8 @@ typedef struct {
     PyObject *gns, *bns;      /* globals and builtins of the LOAD_GLOBAL functions */
     PyObject *slots_type, *members_type;
     PyObject *classes[FTF_CLASSES]; /* A, B, C */
+    PyObject *class_dicts[FTF_CLASSES];         /* copies of their dicts as each input starts */
+    unsigned int class_versions[FTF_CLASSES];   /* and their type versions */
     PyObject *attr_names[FTF_POOL_COUNT][4];
     int nattrs[FTF_POOL_COUNT];
     Py_ssize_t offsets[FTF_POOL_COUNT][4]; /* slot offsets of the attribute pools */
@@ -240,6 +242,8 @@ void interp_empty_caches(void);
 /* True while one thread has stopped the interpreter's world (a collection, a __class__
  * assignment): then only that thread runs. */
 const bool *interp_world_stopped_flag(void);
+/* The entries a dict has used, deleted ones included: what its lookups probe past. */
+Py_ssize_t interp_dict_entries(PyObject *dict);
 
 /* ---- core/symbols.c: function names of code addresses, from the executable -------- */
 

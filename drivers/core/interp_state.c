@@ -19,6 +19,11 @@
  * after one (sched_serial.c). */
 #define Py_BUILD_CORE 1
 #include <Python.h>
+/* Its inline helpers leave parameters unused, which -Wextra would say of every build. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "internal/pycore_dict.h"
+#pragma GCC diagnostic pop
 #include "internal/pycore_gc.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_lock.h"
@@ -54,6 +59,8 @@ void interp_empty_caches(void)
      * collection's stop-the-world, where CPython empties them itself. */
     _PyGC_ClearAllFreeLists(interp);
 }
+
+Py_ssize_t interp_dict_entries(PyObject *dict) { return ((PyDictObject *)dict)->ma_keys->dk_nentries; }
 
 const bool *interp_world_stopped_flag(void)
 {

@@ -133,6 +133,31 @@ static bool must(ftf_world_t *w, int ok, const char *what)
     return ok || fail(w, what) == 0;
 }
 
+/* A class dict where an input changed k goes back to its copy, entry for entry: an
+ * empty dict merged from a clean one clones its keys, so layout and all. Setting k back
+ * would not do: a k deleted and added again takes a new entry behind a deleted one,
+ * every later lookup of k probes past that, and a serialized schedule's switch points
+ * would shift with the inputs run before it. */
+static bool class_dict_changed(ftf_world_t *w, int c)
+{
+    PyObject *d = ((PyTypeObject *)w->classes[c])->tp_dict, *copy = w->class_dicts[c];
+    return PyDict_GET_SIZE(d) != PyDict_GET_SIZE(copy) ||
+           interp_dict_entries(d) != interp_dict_entries(copy) ||
+           PyDict_GetItemWithError(d, w->key_k) != PyDict_GetItemWithError(copy, w->key_k);
+}
+
+static int restore_class_dict(ftf_world_t *w, int c)
+{
+    PyTypeObject *t = (PyTypeObject *)w->classes[c];
+    PyDict_Clear(t->tp_dict);
+    if (PyDict_Update(t->tp_dict, w->class_dicts[c])) {
+        return -1;
+    }
+    /* The dict changed behind the type's back: its version and caches must go. */
+    PyType_Modified(t);
+    return 0;
+}
+
 int world_init(ftf_world_t *w)
 {
     memset(w, 0, sizeof(*w));
@@ -152,11 +177,21 @@ int world_init(ftf_world_t *w)
     w->members_type = (PyObject *)&members_type;
     for (int c = 0; c < FTF_CLASSES; c++) {
         w->classes[c] = PyDict_GetItemString(w->ns, targets_class_name(c));
+        w->class_dicts[c] = PyDict_Copy(((PyTypeObject *)w->classes[c])->tp_dict);
+        /* Restored once now, so a fresh process starts from the layout every later
+         * input is restored to. */
+        if (!w->class_dicts[c] || restore_class_dict(w, c)) {
+            return fail(w, "a copy of a class dict");
+        }
+    }
+    w->key_k = PyUnicode_InternFromString("k");
+    for (int c = 0; c < FTF_CLASSES; c++) {
+        (void)_PyType_Lookup((PyTypeObject *)w->classes[c], w->key_k); /* gives it a version */
+        w->class_versions[c] = ((PyTypeObject *)w->classes[c])->tp_version_tag;
     }
     w->load_class_attr_fn = PyDict_GetItemString(w->ns, "load_k");
     w->drain_fn = PyDict_GetItemString(w->ns, "drain");
     w->collect_fn = PyDict_GetItemString(w->ns, "collect");
-    w->key_k = PyUnicode_InternFromString("k");
     w->key_class = PyUnicode_InternFromString("__class__");
     for (int i = 0; i < FTF_REPEAT; i++) {
         w->churn_keys[i] = PyUnicode_FromFormat("_churn%d", i);
@@ -249,20 +284,11 @@ int world_teardown(ftf_world_t *w)
      * start each input unchanged, with k None, and only the input's own class ops
      * change their versions. */
     for (int c = 0; c < FTF_CLASSES; c++) {
-        PyObject *d = ((PyTypeObject *)w->classes[c])->tp_dict;
-        if (c < 2) {
-            PyObject *k = PyDict_GetItemWithError(d, w->key_k); /* borrowed */
-            if (k == Py_None) {
-                continue;
-            }
-            if (!must(w, PyObject_SetAttr(w->classes[c], w->key_k, Py_None) == 0, "class reset")) {
-                return -1;
-            }
+        if (!class_dict_changed(w, c)) {
+            continue;
         }
-        else if (PyDict_Contains(d, w->key_k) == 1) {
-            if (!must(w, PyObject_DelAttr(w->classes[c], w->key_k) == 0, "class reset")) {
-                return -1;
-            }
+        if (!must(w, restore_class_dict(w, c) == 0, "class reset")) {
+            return -1;
         }
         /* Every change of a class spends one of its type versions, and CPython gives a
          * class at most MAX_VERSIONS_PER_CLASS (1000) before it stops specializing code
@@ -270,10 +296,14 @@ int world_teardown(ftf_world_t *w)
          * generic code only, and a finding would not replay in a fresh process. Each
          * input gets the budget of a fresh process instead. */
         ((PyTypeObject *)w->classes[c])->tp_versions_used = 0;
-        /* A changed class has no type version until a lookup gives it one; one from a
-         * lookup inside the next run would be extra scheduling points that a fresh
-         * process, whose classes the warm-up left versioned, does not pass. */
-        (void)_PyType_Lookup((PyTypeObject *)w->classes[c], w->key_k);
+        /* And the version a fresh process gives it. A new one would be extra scheduling
+         * points where a lookup inside the next run assigns it, and the type attribute
+         * cache files a class's entries by version: other slots, other collisions, and
+         * a serialized schedule's switches would land elsewhere after some inputs than
+         * in a fresh process. The old version is safe to give back: everything CPython
+         * keyed on it describes this dict, which is back as it was. (The free-threaded
+         * build keeps no table from versions to types that would need it too.) */
+        ((PyTypeObject *)w->classes[c])->tp_version_tag = w->class_versions[c];
     }
     PyObject *dicts[2];
     const char *names[2];
