@@ -21,7 +21,7 @@
 
 static const ftf_run_t *_Atomic current;
 static atomic_flag reporting = ATOMIC_FLAG_INIT;
-static atomic_int stacks_printed;
+static atomic_int signals_handled; /* by workers' STACK_SIGNAL handlers */
 
 /* Real-time signal: libFuzzer uses SIGUSR1/2 and CPython's handlers are off. */
 #define STACK_SIGNAL (SIGRTMIN + 1)
@@ -115,19 +115,34 @@ _Noreturn void report_finding(const char *kind, const char *fmt, ...)
 static struct {
     atomic_bool wanted; /* the handler samples instead of printing */
     void *pcs[64];
-    atomic_int n; /* -1 until the handler has run */
+    int n;
 } sample;
 
 static void on_stack_signal(int sig)
 {
     (void)sig;
     if (atomic_load(&sample.wanted)) {
-        atomic_store(&sample.n, backtrace(sample.pcs, 64));
-        return;
+        sample.n = backtrace(sample.pcs, 64);
     }
-    fprintf(stderr, "==ftfuzz== stack of worker thread %d (op %d):\n", ftf_here.tid, ftf_here.op);
-    print_stack();
-    atomic_fetch_add(&stacks_printed, 1);
+    else {
+        fprintf(stderr, "==ftfuzz== stack of worker thread %d (op %d):\n", ftf_here.tid, ftf_here.op);
+        print_stack();
+    }
+    atomic_fetch_add(&signals_handled, 1);
+}
+
+/* Signals a worker and waits up to 2 s for its handler to have run; false if it did not. */
+static bool signal_worker(pthread_t worker)
+{
+    int before = atomic_load(&signals_handled);
+    if (pthread_kill(worker, STACK_SIGNAL) != 0) {
+        return false;
+    }
+    for (int i = 0; i < 20000 && atomic_load(&signals_handled) == before; i++) {
+        struct timespec ts = {0, 100 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&signals_handled) != before;
 }
 
 enum { SAMPLES = 16 };
@@ -152,20 +167,11 @@ static bool describe_stuck_thread(int tid, char *out, size_t len)
     bool same = true;
     atomic_store(&sample.wanted, true);
     for (int s = 0; s < SAMPLES; s++) {
-        atomic_store(&sample.n, -1);
-        if (pthread_kill(worker, STACK_SIGNAL) != 0) {
+        if (!signal_worker(worker)) {
             atomic_store(&sample.wanted, false);
             return false;
         }
-        int n = -1;
-        for (int i = 0; i < 1000 && (n = atomic_load(&sample.n)) < 0; i++) {
-            struct timespec ts = {0, 100 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (n < 0) {
-            atomic_store(&sample.wanted, false);
-            return false;
-        }
+        int n = sample.n;
         /* Drop the handler's frame and the signal trampoline above it; keep the rest
          * outermost first, so every sample starts at the thread's start. */
         int skip = 0;
@@ -243,13 +249,7 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms)
         if (!run || t >= run->prog->nthreads || !runtime_worker(t, &worker)) {
             continue;
         }
-        int before = atomic_load(&stacks_printed);
-        if (pthread_kill(worker, STACK_SIGNAL) == 0) {
-            for (int i = 0; i < 200 && atomic_load(&stacks_printed) == before; i++) {
-                struct timespec ts = {0, 10 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-            }
-        }
+        (void)signal_worker(worker);
     }
     fflush(stderr);
     abort();
