@@ -537,6 +537,7 @@ enum {
     SELFTEST_RACY_READ,    /* loads a slot's pointer, a scheduling point, then increfs it */
     SELFTEST_HOLD_LOCK,    /* holds an object's critical section across a scheduling point */
     SELFTEST_WAIT_IN_FAST_PATH, /* takes an object's critical section in ops_selftest_fast_path */
+    SELFTEST_RELEASE_IN_FAST_PATH, /* ops_selftest_fast_path drops a value whose release takes that section */
     SELFTEST_STALE_LOAD,        /* reports a slot's value read before a scheduling point as read after */
     SELFTEST_STORE_RAISES,      /* stores to a slot and reports that the store raised */
     SELFTEST_DELETE_NOTHING,    /* reports that deleting a slot raised, without touching it */

@@ -81,6 +81,9 @@ static const ftf_op_desc_t selftest_torn_class_load = {"selftest.torn-class-load
                                                        FTF_POOL_CLASS, FTF_USES_OBJ, SELFTEST_TORN_CLASS_LOAD};
 static const ftf_op_desc_t selftest_wait_in_fast_path = {
     "selftest.wait-in-fast-path", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_OBJ, SELFTEST_WAIT_IN_FAST_PATH};
+static const ftf_op_desc_t selftest_release_in_fast_path = {
+    "selftest.release-in-fast-path", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS, FTF_USES_OBJ,
+    SELFTEST_RELEASE_IN_FAST_PATH};
 
 /* Serialized runs never collect by themselves (sched_serial.c): this is how a schedule
  * puts a collection, its stop-the-world and its refcount merges, among the ops. Only in
@@ -105,7 +108,7 @@ static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
     &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
     &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing,
-    &selftest_torn_class_load, &class_set, &class_store_k, &selftest_spin};
+    &selftest_torn_class_load, &class_set, &class_store_k, &selftest_spin, &selftest_release_in_fast_path};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

@@ -8,11 +8,25 @@
  * the serialized scheduler can switch here at either depth. */
 __attribute__((noinline)) static void window(void) { sched_serial_point(__builtin_return_address(0)); }
 
-/* A stand-in for a lock-free fast path that takes a lock after all: the wait oracle's
- * tests name it in FTFUZZ_NO_WAIT_IN. Its own symbol, so the policy can find it. */
-__attribute__((noinline)) void ops_selftest_fast_path(PyObject *o);
-__attribute__((noinline)) void ops_selftest_fast_path(PyObject *o)
+/* A stand-in for a lock-free fast path, which the wait oracle's tests name in
+ * FTFUZZ_NO_WAIT_IN (its own symbol, so the policy can find it). Given a value to drop,
+ * it only releases that, as a lock-free store releases the old value; otherwise it takes
+ * the object's lock after all. */
+__attribute__((noinline)) void ops_selftest_fast_path(PyObject *o, PyObject *drop);
+__attribute__((noinline)) void ops_selftest_fast_path(PyObject *o, PyObject *drop)
 {
+    if (drop) {
+        Py_DECREF(drop);
+        return;
+    }
+    Py_BEGIN_CRITICAL_SECTION(o);
+    Py_END_CRITICAL_SECTION();
+}
+
+/* A value whose release waits: the destructor of a capsule that holds the object. */
+static void release_takes_lock(PyObject *capsule)
+{
+    PyObject *o = PyCapsule_GetPointer(capsule, NULL);
     Py_BEGIN_CRITICAL_SECTION(o);
     Py_END_CRITICAL_SECTION();
 }
@@ -151,8 +165,15 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         break;
     }
     case SELFTEST_WAIT_IN_FAST_PATH:
-        ops_selftest_fast_path(w->objs[FTF_POOL_SLOTS][ftf_arg_obj(op->arg) % FTF_POOL_OBJS]);
+        ops_selftest_fast_path(w->objs[FTF_POOL_SLOTS][ftf_arg_obj(op->arg) % FTF_POOL_OBJS], NULL);
         break;
+    case SELFTEST_RELEASE_IN_FAST_PATH: {
+        PyObject *o = w->objs[FTF_POOL_SLOTS][ftf_arg_obj(op->arg) % FTF_POOL_OBJS];
+        PyObject *drop = PyCapsule_New(o, NULL, release_takes_lock);
+        oracle_require(run, drop != NULL, d->name);
+        ops_selftest_fast_path(o, drop);
+        break;
+    }
     case SELFTEST_STALL: {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
         Py_BEGIN_ALLOW_THREADS

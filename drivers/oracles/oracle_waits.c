@@ -16,7 +16,8 @@
  *
  * The policy FTFUZZ_NO_WAIT_IN=f,g names functions that must never wait (a patch
  * series declares its own defaults, scripts/build compiles them in): a wait with one of
- * them anywhere on the waiter's stack is a `waited-in-fast-path` finding. */
+ * them on the waiter's stack, below any release of a reference, is a `waited-in-fast-path`
+ * finding. */
 #include <execinfo.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,23 @@ static int each_held(const ftf_run_t *run, int waiter, bool (*visit)(int, const 
 
 static bool is_lock(int t, const void *m, void *lock) { return (void)t, m == lock; }
 
+/* Frames that release a reference. What a release runs (a deallocator, the hand-over of
+ * an object to its owner thread, whose queue has a lock) waits on its own account: a
+ * lock-free store still drops the old value, as the locked one did. By part of the name:
+ * _Py_Dealloc and _Py_MergeZeroLocalRefcount end in tail calls and leave no frame, but
+ * the type's deallocator (list_dealloc, subtype_dealloc, ...) does. */
+static bool releases(const char *fn)
+{
+    static const char *const parts[] = {"dealloc", "Dealloc", "_Py_MergeZeroLocalRefcount",
+                                        "_Py_DecRefShared", "_Py_brc_queue_object"};
+    for (size_t i = 0; fn && i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (strstr(fn, parts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 typedef struct {
     const ftf_run_t *run;
     char *buf;
@@ -231,6 +249,7 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
     w->npcs = backtrace(w->pcs, ORACLE_WAIT_FRAMES);
     w->first_frame = w->npcs;
     bool inside = false; /* past the unwinder's own frames, into the waiting */
+    bool released = false; /* past a frame that releases a reference */
     for (int f = 0; f < w->npcs; f++) {
         const char *fn = symbols_function((const char *)w->pcs[f] - 1);
         inside = inside || machinery(fn);
@@ -238,7 +257,8 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
             w->first_frame = f;
             w->function = fn ? fn : "(unknown)";
         }
-        for (int r = 0; r < policy.nranges; r++) {
+        released = released || (inside && releases(fn));
+        for (int r = 0; r < policy.nranges && !released; r++) {
             uintptr_t pc = (uintptr_t)w->pcs[f] - 1;
             if (pc >= policy.ranges[r][0] && pc < policy.ranges[r][1]) {
                 report_violation(w, policy.range_name[r]);
