@@ -89,6 +89,16 @@ void oracle_waits_run_begin(ftf_run_t *run)
 
 void oracle_waits_run_end(void) { atomic_store(&account.run, NULL); }
 
+static bool named_like(const char *fn, const char *const *parts, size_t n)
+{
+    for (size_t i = 0; fn && i < n; i++) {
+        if (strstr(fn, parts[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Frames of the waiting itself, and of this library on the way there: a wait is told
  * by the first frame above them. */
 static bool machinery(const char *fn)
@@ -97,15 +107,19 @@ static bool machinery(const char *fn)
                                         "PyEvent", "_Py_yield", "sem_", "sched_", "oracle_",
                                         "cooperative_wait", "serial_", "__wrap_", "wait_begins",
                                         "backtrace", "__tsan_atomic"};
-    if (!fn) {
-        return false;
-    }
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        if (strstr(fn, parts[i])) {
-            return true;
-        }
-    }
-    return false;
+    return named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
+}
+
+/* Frames that release a reference. What a release runs (a deallocator, the hand-over of
+ * an object to its owner thread, whose queue has a lock) waits on its own account: a
+ * lock-free store still drops the old value, as the locked one did. By part of the name:
+ * _Py_Dealloc and _Py_MergeZeroLocalRefcount end in tail calls and leave no frame, but
+ * the type's deallocator (list_dealloc, subtype_dealloc, ...) does. */
+static bool releases(const char *fn)
+{
+    static const char *const parts[] = {"dealloc", "Dealloc", "_Py_MergeZeroLocalRefcount",
+                                        "_Py_DecRefShared", "_Py_brc_queue_object"};
+    return named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
 /* Calls visit(t, mutex, ctx) for each mutex another worker's active critical sections
@@ -135,23 +149,6 @@ static int each_held(const ftf_run_t *run, int waiter, bool (*visit)(int, const 
 }
 
 static bool is_lock(int t, const void *m, void *lock) { return (void)t, m == lock; }
-
-/* Frames that release a reference. What a release runs (a deallocator, the hand-over of
- * an object to its owner thread, whose queue has a lock) waits on its own account: a
- * lock-free store still drops the old value, as the locked one did. By part of the name:
- * _Py_Dealloc and _Py_MergeZeroLocalRefcount end in tail calls and leave no frame, but
- * the type's deallocator (list_dealloc, subtype_dealloc, ...) does. */
-static bool releases(const char *fn)
-{
-    static const char *const parts[] = {"dealloc", "Dealloc", "_Py_MergeZeroLocalRefcount",
-                                        "_Py_DecRefShared", "_Py_brc_queue_object"};
-    for (size_t i = 0; fn && i < sizeof(parts) / sizeof(parts[0]); i++) {
-        if (strstr(fn, parts[i])) {
-            return true;
-        }
-    }
-    return false;
-}
 
 typedef struct {
     const ftf_run_t *run;
