@@ -249,6 +249,8 @@ Py_ssize_t interp_dict_entries(PyObject *dict);
 
 /* The function containing code address pc, or NULL (for a return address, pass pc - 1). */
 const char *symbols_function(const void *pc);
+/* True if function name fn (may be NULL) contains any of the n parts. */
+bool symbols_named_like(const char *fn, const char *const *parts, size_t n);
 /* Every [lo, hi) address range of functions called name (a static name may be several);
  * returns how many there are, writing at most cap. */
 int symbols_ranges(const char *name, uintptr_t (*out)[2], int cap);
@@ -543,6 +545,7 @@ enum {
     SELFTEST_DELETE_NOTHING,    /* reports that deleting a slot raised, without touching it */
     SELFTEST_TORN_CLASS_LOAD,   /* reads obj.__class__, a scheduling point, then that class's k */
     SELFTEST_SPIN,              /* loops past the watchdog's bound without blocking */
+    SELFTEST_POLL,              /* waits past the bound in timed waits, from two places */
 };
 
 /* ---- run/: one program from start to finish -----------------------------------------

@@ -114,3 +114,13 @@ int symbols_ranges(const char *name, uintptr_t (*out)[2], int cap)
     }
     return n;
 }
+
+bool symbols_named_like(const char *fn, const char *const *parts, size_t n)
+{
+    for (size_t i = 0; fn && i < n; i++) {
+        if (strstr(fn, parts[i])) {
+            return true;
+        }
+    }
+    return false;
+}

@@ -65,6 +65,8 @@ static const ftf_op_desc_t selftest_stall = {"selftest.stall", FTF_FAMILY_SELFTE
                                              SELFTEST_STALL};
 static const ftf_op_desc_t selftest_spin = {"selftest.spin", FTF_FAMILY_SELFTEST, FTF_POOL_NONE, 0,
                                             SELFTEST_SPIN};
+static const ftf_op_desc_t selftest_poll = {"selftest.poll", FTF_FAMILY_SELFTEST, FTF_POOL_NONE, 0,
+                                            SELFTEST_POLL};
 static const ftf_op_desc_t selftest_racy_read = {"selftest.racy-read", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
                                                  FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_RACY_READ};
 static const ftf_op_desc_t selftest_hold_lock = {"selftest.hold-lock", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
@@ -108,7 +110,8 @@ static const ftf_op_desc_t *const selftest_ops[] = {
     &op_barrier, &selftest_over_release, &selftest_read_freed, &selftest_leak, &selftest_stall,
     &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
     &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing,
-    &selftest_torn_class_load, &class_set, &class_store_k, &selftest_spin, &selftest_release_in_fast_path};
+    &selftest_torn_class_load, &class_set, &class_store_k, &selftest_spin, &selftest_release_in_fast_path,
+    &selftest_poll};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

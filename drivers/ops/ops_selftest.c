@@ -2,6 +2,11 @@
  * able to fail. Only the selftest target reaches them. */
 #include <time.h>
 
+/* PyEvent, the wait CPython's own pollers use (stop-the-world waits on one in 1 ms steps). */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include "internal/pycore_lock.h"
+
 #include "internal.h"
 
 /* A scheduling point of the test ops' own, between two steps that must not be split:
@@ -44,6 +49,22 @@ __attribute__((noinline)) static void ops_selftest_spin(void)
         for (int i = 0; i < 100000; i++) {
             x = spin_step(x);
         }
+    }
+}
+
+/* A poller's stand-in, as a stop-the-world waits for a thread that never reaches a safe
+ * point: timed waits on an event nobody sets, from two places in turn, so samples of its
+ * stack differ though it only ever waits. Steps shorter than the samples' 1 ms, so the
+ * samples cannot keep meeting the same place. */
+__attribute__((noinline)) static void poll_once(PyEvent *never) { PyEvent_WaitTimed(never, 200 * 1000, 0); }
+__attribute__((noinline)) static void poll_again(PyEvent *never) { PyEvent_WaitTimed(never, 200 * 1000, 0); }
+static void ops_selftest_poll(void)
+{
+    PyEvent never = {0};
+    int64_t end = runtime_now_ns() + (int64_t)oracle_watchdog_bound_ms() * 10 * 1000000;
+    while (runtime_now_ns() < end) {
+        poll_once(&never);
+        poll_again(&never);
     }
 }
 
@@ -186,6 +207,11 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     case SELFTEST_SPIN:
         Py_BEGIN_ALLOW_THREADS
         ops_selftest_spin();
+        Py_END_ALLOW_THREADS
+        break;
+    case SELFTEST_POLL:
+        Py_BEGIN_ALLOW_THREADS
+        ops_selftest_poll();
         Py_END_ALLOW_THREADS
         break;
     }

@@ -89,16 +89,6 @@ void oracle_waits_run_begin(ftf_run_t *run)
 
 void oracle_waits_run_end(void) { atomic_store(&account.run, NULL); }
 
-static bool named_like(const char *fn, const char *const *parts, size_t n)
-{
-    for (size_t i = 0; fn && i < n; i++) {
-        if (strstr(fn, parts[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Frames of the waiting itself, and of this library on the way there: a wait is told
  * by the first frame above them. */
 static bool machinery(const char *fn)
@@ -107,7 +97,7 @@ static bool machinery(const char *fn)
                                         "PyEvent", "_Py_yield", "sem_", "sched_", "oracle_",
                                         "cooperative_wait", "serial_", "__wrap_", "wait_begins",
                                         "backtrace", "__tsan_atomic"};
-    return named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
+    return symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
 /* Frames that release a reference. What a release runs (a deallocator, the hand-over of
@@ -119,7 +109,7 @@ static bool releases(const char *fn)
 {
     static const char *const parts[] = {"dealloc", "Dealloc", "_Py_MergeZeroLocalRefcount",
                                         "_Py_DecRefShared", "_Py_brc_queue_object"};
-    return named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
+    return symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
 /* Calls visit(t, mutex, ctx) for each mutex another worker's active critical sections

@@ -147,12 +147,23 @@ static bool signal_worker(pthread_t worker)
 
 enum { SAMPLES = 16 };
 
+/* Frames of a wait: CPython's own (every PyMutex, PyEvent and stop-the-world wait parks
+ * on a semaphore) and the sanitizer's interceptors of the libc calls beneath them. */
+static bool waits(const char *fn)
+{
+    static const char *const parts[] = {"Semaphore", "ParkingLot", "sem_", "pthread_cond_"};
+    return symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
+}
+
 /* Where a stuck thread is stuck. A blocked thread's stack is the same every time, and
  * its top frames say where it waits. A looping one's top frames are wherever the loop
  * happened to be: a campaign's hundreds of inputs of one livelock would scatter over
  * dozens of stacks. What they share is the function the loop runs in: the innermost
- * frame every sample passes through. Writes ", looping inside FN (...)" or ", blocked
- * (...)" to `out`, or nothing if the thread cannot be sampled; true if it loops. */
+ * frame every sample passes through. A poller is blocked too, though its stacks differ:
+ * a stop-the-world waits in 1 ms steps for a thread that never reaches a safe point, and
+ * blaming it would hide the loop. So a thread found in a wait in 3 samples of 4 is blocked.
+ * Writes ", looping inside FN (...)" or ", blocked (...)" to `out`, or nothing if the
+ * thread cannot be sampled; true if it loops. */
 static bool describe_stuck_thread(int tid, char *out, size_t len)
 {
     out[0] = '\0';
@@ -165,6 +176,7 @@ static bool describe_stuck_thread(int tid, char *out, size_t len)
     void *pcs[SAMPLES][64];
     int depth[SAMPLES];
     bool same = true;
+    int waiting = 0;
     atomic_store(&sample.wanted, true);
     for (int s = 0; s < SAMPLES; s++) {
         if (!signal_worker(worker)) {
@@ -180,10 +192,13 @@ static bool describe_stuck_thread(int tid, char *out, size_t len)
         }
         skip = skip < n ? skip + 2 : 0;
         depth[s] = n - skip > 0 ? n - skip : 0;
+        bool in_wait = false;
         for (int f = 0; f < depth[s]; f++) {
             pcs[s][f] = sample.pcs[n - 1 - f];
             names[s][f] = symbols_function(pcs[s][f]);
+            in_wait = in_wait || waits(names[s][f]);
         }
+        waiting += in_wait;
         same = same && (s == 0 || (depth[s] == depth[0] &&
                                    !memcmp(pcs[s], pcs[0], sizeof(void *) * (size_t)depth[s])));
         struct timespec gap = {0, 1000 * 1000};
@@ -192,6 +207,11 @@ static bool describe_stuck_thread(int tid, char *out, size_t len)
     atomic_store(&sample.wanted, false);
     if (same) {
         snprintf(out, len, ", blocked (%d samples of its stack, 1 ms apart, were the same)", SAMPLES);
+        return false;
+    }
+    if (waiting >= SAMPLES * 3 / 4) {
+        snprintf(out, len, ", blocked (%d of %d samples of its stack, 1 ms apart, were in a wait: "
+                           "it waits, wakes and waits again)", waiting, SAMPLES);
         return false;
     }
     int common = depth[0];
