@@ -251,6 +251,9 @@ Py_ssize_t interp_dict_entries(PyObject *dict);
 const char *symbols_function(const void *pc);
 /* True if function name fn (may be NULL) contains any of the n parts. */
 bool symbols_named_like(const char *fn, const char *const *parts, size_t n);
+/* True if fn is a frame of a parked thread: every PyMutex, PyEvent and stop-the-world
+ * wait parks on a semaphore, and the sanitizer intercepts the libc calls beneath it. */
+bool symbols_parks(const char *fn);
 /* Every [lo, hi) address range of functions called name (a static name may be several);
  * returns how many there are, writing at most cap. */
 int symbols_ranges(const char *name, uintptr_t (*out)[2], int cap);

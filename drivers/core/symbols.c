@@ -124,3 +124,9 @@ bool symbols_named_like(const char *fn, const char *const *parts, size_t n)
     }
     return false;
 }
+
+bool symbols_parks(const char *fn)
+{
+    static const char *const parts[] = {"Semaphore", "ParkingLot", "sem_", "pthread_cond_"};
+    return symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
+}

@@ -53,18 +53,16 @@ __attribute__((noinline)) static void ops_selftest_spin(void)
 }
 
 /* A poller's stand-in, as a stop-the-world waits for a thread that never reaches a safe
- * point: timed waits on an event nobody sets, from two places in turn, so samples of its
- * stack differ though it only ever waits. Steps shorter than the samples' 1 ms, so the
+ * point: timed waits on an event nobody sets, from two call sites in turn, so samples of
+ * its stack differ though it only ever waits. Steps shorter than the samples' 1 ms, so the
  * samples cannot keep meeting the same place. */
-__attribute__((noinline)) static void poll_once(PyEvent *never) { PyEvent_WaitTimed(never, 200 * 1000, 0); }
-__attribute__((noinline)) static void poll_again(PyEvent *never) { PyEvent_WaitTimed(never, 200 * 1000, 0); }
 static void ops_selftest_poll(void)
 {
     PyEvent never = {0};
     int64_t end = runtime_now_ns() + (int64_t)oracle_watchdog_bound_ms() * 10 * 1000000;
     while (runtime_now_ns() < end) {
-        poll_once(&never);
-        poll_again(&never);
+        PyEvent_WaitTimed(&never, 200 * 1000, 0);
+        PyEvent_WaitTimed(&never, 200 * 1000, 0);
     }
 }
 

@@ -93,11 +93,10 @@ void oracle_waits_run_end(void) { atomic_store(&account.run, NULL); }
  * by the first frame above them. */
 static bool machinery(const char *fn)
 {
-    static const char *const parts[] = {"Mutex", "CriticalSection", "ParkingLot", "Semaphore",
-                                        "PyEvent", "_Py_yield", "sem_", "sched_", "oracle_",
-                                        "cooperative_wait", "serial_", "__wrap_", "wait_begins",
-                                        "backtrace", "__tsan_atomic"};
-    return symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
+    static const char *const parts[] = {"Mutex", "CriticalSection", "PyEvent", "_Py_yield",
+                                        "sched_", "oracle_", "cooperative_wait", "serial_",
+                                        "__wrap_", "wait_begins", "backtrace", "__tsan_atomic"};
+    return symbols_parks(fn) || symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
 /* Frames that release a reference. What a release runs (a deallocator, the hand-over of

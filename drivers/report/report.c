@@ -147,14 +147,6 @@ static bool signal_worker(pthread_t worker)
 
 enum { SAMPLES = 16 };
 
-/* Frames of a wait: CPython's own (every PyMutex, PyEvent and stop-the-world wait parks
- * on a semaphore) and the sanitizer's interceptors of the libc calls beneath them. */
-static bool waits(const char *fn)
-{
-    static const char *const parts[] = {"Semaphore", "ParkingLot", "sem_", "pthread_cond_"};
-    return symbols_named_like(fn, parts, sizeof(parts) / sizeof(parts[0]));
-}
-
 /* Where a stuck thread is stuck. A blocked thread's stack is the same every time, and
  * its top frames say where it waits. A looping one's top frames are wherever the loop
  * happened to be: a campaign's hundreds of inputs of one livelock would scatter over
@@ -196,7 +188,7 @@ static bool describe_stuck_thread(int tid, char *out, size_t len)
         for (int f = 0; f < depth[s]; f++) {
             pcs[s][f] = sample.pcs[n - 1 - f];
             names[s][f] = symbols_function(pcs[s][f]);
-            in_wait = in_wait || waits(names[s][f]);
+            in_wait = in_wait || symbols_parks(names[s][f]);
         }
         waiting += in_wait;
         same = same && (s == 0 || (depth[s] == depth[0] &&
