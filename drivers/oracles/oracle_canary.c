@@ -76,13 +76,14 @@ static void canary_dealloc(PyObject *self)
     if (atomic_load(&run->tearing_down)) {
         return;
     }
-    describe_pos(run, ftf_here, here, sizeof(here));
     if (c->pinned) {
+        describe_pos(run, ftf_here, here, sizeof(here));
         report_finding("over-release", "pinned canary #%d freed by %s while the drivers still "
                        "hold a reference to it", c->id, here);
     }
     const char *cell = world_find_cell(run->world, self);
     if (cell) {
+        describe_pos(run, ftf_here, here, sizeof(here));
         report_finding("over-release", "canary #%d freed by %s while %s still points at it",
                        c->id, here, cell);
     }
@@ -130,27 +131,38 @@ void oracle_canary_describe_death(PyObject *v, char *buf, size_t len)
     describe_pos(c->run, c->died, buf, len);
 }
 
-void oracle_canary_check_observed(ftf_run_t *run, PyObject *v, const char *where)
+/* Apart from the check itself, so that the check's frame has no buffers: under ASan a
+ * frame with buffers takes a fake-stack allocation on every call. */
+_Noreturn __attribute__((noinline)) static void report_observed(ftf_run_t *run, PyObject *v,
+                                                                const char *where, bool stale)
 {
     char here[256], died[256];
-    if (v == NULL || v == Py_None) {
-        return;
-    }
+    canary_t *c = (canary_t *)v;
     describe_pos(run, ftf_here, here, sizeof(here));
     if (Py_TYPE(v) != &canary_type) {
         report_finding("foreign-object", "%s read an object of type %.60s from %s, where only "
                        "canaries are ever stored", here, Py_TYPE(v)->tp_name, where);
     }
-    canary_t *c = (canary_t *)v;
-    if (c->run != run || c->id < 0 || c->id >= atomic_load(&run->canaries.count) ||
-        run->canaries.all[c->id] != v) {
+    if (stale) {
         report_finding("stale-object", "%s read from %s a canary that is not one of this "
                        "input's (memory of an earlier input)", here, where);
     }
-    if (c->state != CANARY_ALIVE) {
-        describe_pos(run, c->died, died, sizeof(died));
-        report_finding("dead-canary-read", "dead canary #%d read from %s by %s; it was freed "
-                       "by %s", c->id, where, here, died);
+    describe_pos(run, c->died, died, sizeof(died));
+    report_finding("dead-canary-read", "dead canary #%d read from %s by %s; it was freed "
+                   "by %s", c->id, where, here, died);
+}
+
+void oracle_canary_check_observed(ftf_run_t *run, PyObject *v, const char *where)
+{
+    if (v == NULL || v == Py_None) {
+        return;
+    }
+    canary_t *c = (canary_t *)v;
+    bool foreign = Py_TYPE(v) != &canary_type;
+    bool stale = !foreign && (c->run != run || c->id < 0 ||
+                              c->id >= atomic_load(&run->canaries.count) || run->canaries.all[c->id] != v);
+    if (foreign || stale || c->state != CANARY_ALIVE) {
+        report_observed(run, v, where, stale);
     }
 }
 
