@@ -96,6 +96,13 @@ failed_hunks() {
        END { if (!n) printf "patch refused it" }' <<<"$1"
 }
 
+# libfuzzer_flags FUZZER: the [libfuzzer] section of FUZZER.options as libFuzzer flags,
+# one a line (-max_len=308), as OSS-Fuzz passes them; dies if the file is missing.
+libfuzzer_flags() {
+  [ -f "$1.options" ] || die "no $1.options: build the fuzzers with scripts/build"
+  awk -F' *= *' '/^\[/ { on = ($0 == "[libfuzzer]"); next } on && /^[a-z_]+ *=/ { printf "-%s=%s\n", $1, $2 }' "$1.options"
+}
+
 # fork_status LOG: "EXECUTIONS COVERAGE" from the last status line of a libFuzzer
 # fork-mode log ("#N: cov: C ..."), or nothing if it has none.
 fork_status() {
