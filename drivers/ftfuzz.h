@@ -42,9 +42,6 @@ const char *ftf_target_op_name(ftf_target_t target, int code);
  * Environment: FTFUZZ_WATCHDOG_MS (default 1000), FTFUZZ_PYTHONHOME (default: the
  * directory of the executable if it has lib/python3.Nt/, else the build's prefix). */
 void ftf_init(void);
-/* ftf_init on a thread of its own, which then runs every ftf_fuzz_one call of the
- * process, so the caller's own start-up overlaps the interpreter's. */
-void ftf_start_driving_thread(void);
 
 /* Decodes and runs one fuzz input. Every byte string is a valid input. A finding
  * prints a report and aborts; otherwise returns 0. */

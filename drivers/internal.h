@@ -557,8 +557,5 @@ enum {
 
 /* runner.c: runs prog once (ftf_init first) with after_op called after each op. */
 void runner_run(const ftf_program_t *prog, void (*after_op)(ftf_run_t *, int, int));
-/* driving_thread.c: if ftf_start_driving_thread started one and the caller is another
- * thread, runs the input there, waits for it and returns true; else false. */
-bool driving_thread_run(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size);
 
 #endif

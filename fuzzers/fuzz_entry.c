@@ -5,13 +5,13 @@
 
 #include "ftfuzz.h"
 
-/* The interpreter and the workers start once, beside the engine's own start-up; under
- * AFL++ (FTF_INIT_AFTER_FORK) at the first input, in the forked child that runs them. */
+/* The interpreter and the workers start once, before the first input; under AFL++
+ * (FTF_INIT_AFTER_FORK) at the first input, in the forked child that runs them. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     if (!FTF_INIT_AFTER_FORK) {
-        ftf_start_driving_thread();
+        ftf_init();
     }
     return 0;
 }

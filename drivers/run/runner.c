@@ -243,9 +243,6 @@ void ftf_program_run(const ftf_program_t *prog) { runner_run(prog, NULL); }
 
 int ftf_fuzz_one(ftf_target_t target, ftf_mode_t mode, const uint8_t *data, size_t size)
 {
-    if (driving_thread_run(target, mode, data, size)) {
-        return 0;
-    }
     phases_restart(); /* what ran since the last input was the engine's */
     ftf_program_t *prog = ftf_program_decode(target, mode, data, size);
     phases_mark(PHASE_DECODE);
