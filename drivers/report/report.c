@@ -434,8 +434,8 @@ void report_symbolize(const void *const *pcs, int n, char (*out)[256])
  * heap, so its 256 MB quarantine of freed malloc blocks buys little here and would be
  * most of a long run's memory: 16 MB. Stack use-after-return detection gives each of a
  * run's nine threads a fake stack when it starts: an eighth of a fuzzer's start-up
- * (0.32 -> 0.28 s on 3.14.7), most of its race against a stress script on two cores,
- * for bugs in stack frames, which are not the races looked for. ASAN_OPTIONS still
+ * (0.32 -> 0.28 s on 3.14.7), which counts in its race against a stress script on two
+ * cores, for bugs in stack frames, which are not the races looked for. ASAN_OPTIONS still
  * overrides each. */
 #ifdef HAVE_ASAN
 const char *__asan_default_options(void);
