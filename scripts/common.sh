@@ -44,6 +44,11 @@ run_step() {
   die "build step '$name' failed (exit $rc); full log: $log"
 }
 
+# source_version DIR: the CPython version of the source tree DIR (3.14.7).
+source_version() {
+  sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$1/Include/patchlevel.h"
+}
+
 # The patch files of a series. scripts/patches/series/NAME lists them in order; a line
 # "already-in-base: FILE ERE" says a base whose FILE matches ERE has an equivalent
 # change upstream already.
@@ -76,7 +81,7 @@ series_touches() {
 apply_series() {
   local p base file ere list out
   list=$(series_file "$1") || exit 1
-  base=$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$2/Include/patchlevel.h")
+  base=$(source_version "$2")
   while read -r file ere; do
     if grep -qE -- "$ere" "$2/$file" 2>/dev/null; then
       die "series $1 is not needed on CPython $base ($2): its $file already has an equivalent change (matches '$ere')"
