@@ -49,6 +49,14 @@ source_version() {
   sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$1/Include/patchlevel.h"
 }
 
+# afl_builds VERSION: whether FTFUZZ_ENGINE=afl builds CPython VERSION in this
+# FTFUZZ_SCHED_POINTS flavour. Debian's afl-clang-fast (clang-14) with the atomics hooks
+# builds a 3.14 whose python waits for ever in an extension module's first
+# _PyOnceFlag_CallOnce (_struct's, during the build itself); clang-19's runs.
+afl_builds() {
+  [ "$FTFUZZ_SCHED_POINTS" != atomics ] || version_in 3.13 "$1"
+}
+
 # The patch files of a series. scripts/patches/series/NAME lists them in order; a line
 # "already-in-base: FILE ERE" says a base whose FILE matches ERE has an equivalent
 # change upstream already.
