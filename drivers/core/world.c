@@ -53,14 +53,16 @@ static const char *const pool_prefix[FTF_POOL_COUNT] = {
     [FTF_POOL_SLOTS] = "slots", [FTF_POOL_MEMBERS] = "members", [FTF_POOL_CLASS] = "class"};
 
 /* One function per pool and attribute, so each has its own specialization site: a
- * STORE_ATTR shared by two types would keep deoptimizing. */
+ * STORE_ATTR shared by two types would keep deoptimizing. A store that raises partway
+ * leaves its loop variable `done` in the traceback's frame: the stores before it took
+ * effect, and the history must hold them. */
 static int define_attr_functions(ftf_world_t *w, ftf_pool_t pool)
 {
     for (int i = 0; i < w->nattrs[pool]; i++) {
         const char *p = pool_prefix[pool], *n = targets_attr_name(pool, i);
         char src[512];
         snprintf(src, sizeof(src),
-                 "def store_%s_%s(o, v, r):\n    for _ in range(r):\n        o.%s = v\n"
+                 "def store_%s_%s(o, v, r):\n    for done in range(r):\n        o.%s = v\n"
                  "def load_%s_%s(o, r):\n    return [o.%s for _ in range(r)]\n"
                  "def delete_%s_%s(o):\n    del o.%s\n",
                  p, n, n, p, n, n, p, n, n);

@@ -32,6 +32,23 @@ static void record(const ftf_op_desc_t *d, int obj, int attr, int act, PyObject 
     }
 }
 
+/* How many repeats of a bytecode store completed before the exception now raised: its
+ * loop variable in the store function's frame, the outermost of the traceback since the
+ * call came from C. The exception stays raised. */
+static int stores_done(void)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *tb = exc ? PyException_GetTraceback(exc) : NULL;
+    PyObject *n = tb ? PyFrame_GetVarString(((PyTracebackObject *)tb)->tb_frame, "done") : NULL;
+    int done = n && PyLong_Check(n) ? (int)PyLong_AsLong(n) : 0;
+    /* A raise before the first iteration leaves `done` unbound (NameError). */
+    PyErr_Clear();
+    Py_XDECREF(n);
+    Py_XDECREF(tb);
+    PyErr_SetRaisedException(exc);
+    return done;
+}
+
 /* Calls the member descriptor of o's current type; its class may change under a
  * class.set-class op between the lookup and the call. */
 static PyObject *descr_call(PyObject *o, PyObject *name, int act, PyObject *v, int *status)
@@ -82,10 +99,14 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
             }
         }
         else {
-            /* A store's repeats all stored v; a load that raised returned its earlier
-             * elements to nobody: only the empty read is known. */
-            for (int i = 0; i < (res && act == FTF_ACT_STORE ? repeat : 1); i++) {
-                record(d, obj, attr, act, v, res != NULL, i, t0, t1);
+            /* A load that raised returned its earlier elements to nobody: only the empty
+             * read is known. A store's repeats before its raise did store v. */
+            int ok = act != FTF_ACT_STORE ? 0 : res ? repeat : stores_done();
+            for (int i = 0; i < ok; i++) {
+                record(d, obj, attr, act, v, true, i, t0, t1);
+            }
+            if (!res) {
+                record(d, obj, attr, act, v, false, ok, t0, t1);
             }
         }
         status = res ? 0 : -1;
