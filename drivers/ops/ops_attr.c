@@ -100,8 +100,9 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         }
         else {
             /* A load that raised returned its earlier elements to nobody: only the empty
-             * read is known. A store's repeats before its raise did store v. */
-            int ok = act != FTF_ACT_STORE ? 0 : res ? repeat : stores_done();
+             * read is known. A store's repeats before its raise did store v; a delete is
+             * one operation. */
+            int ok = act == FTF_ACT_STORE ? (res ? repeat : stores_done()) : res != NULL;
             for (int i = 0; i < ok; i++) {
                 record(d, obj, attr, act, v, true, i, t0, t1);
             }
