@@ -456,8 +456,9 @@ typedef struct {
 int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kind,
                      const int32_t start[ORACLE_PARTS], oracle_misfit_t *why);
 
-/* After world_setup, before the workers: every cell's starting value. */
-void oracle_history_begin(ftf_run_t *run);
+/* After world_setup, before the workers: every cell's starting value. Without check,
+ * the run records nothing and is not checked. */
+void oracle_history_begin(ftf_run_t *run, bool check);
 /* A stamp: take one just before an operation's call and one just after its return. */
 uint32_t oracle_history_now(void);
 /* Records one operation of the calling worker (v: stored or returned, NULL: empty). */

@@ -27,7 +27,8 @@
 #define NCELLS (3 * FTF_POOL_OBJS * 4 + 4 + FTF_POOL_OBJS)
 
 static struct {
-    bool on;
+    bool on;        /* FTFUZZ_LINEARIZABILITY */
+    bool recording; /* on, and this run is checked */
     ftf_run_t *run;
     _Atomic uint32_t clock;
     oracle_event_t events[ORACLE_MAX_EVENTS];
@@ -67,14 +68,15 @@ static int32_t value_of(PyObject *v)
     return id >= 0 ? id : ORACLE_FOREIGN;
 }
 
-void oracle_history_begin(ftf_run_t *run)
+void oracle_history_begin(ftf_run_t *run, bool check)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, init_once);
     H.run = run;
+    H.recording = H.on && check;
     atomic_store(&H.n, 0);
     atomic_store(&H.clock, 1);
-    if (!H.on) {
+    if (!H.recording) {
         return;
     }
     ftf_world_t *w = run->world;
@@ -110,7 +112,7 @@ uint32_t oracle_history_now(void) { return atomic_fetch_add(&H.clock, 1); }
 static void record(int cell, oracle_op_kind_t kind, int part, int32_t value, oracle_outcome_t outcome,
                    int rep, uint32_t call, uint32_t ret)
 {
-    if (!H.on) {
+    if (!H.recording) {
         return;
     }
     int i = atomic_fetch_add(&H.n, 1);
@@ -315,7 +317,7 @@ _Noreturn static void report(const ftf_run_t *run, int cell, const oracle_event_
 void oracle_history_check(ftf_run_t *run)
 {
     int n = atomic_load(&H.n);
-    if (!H.on || n > ORACLE_MAX_EVENTS) {
+    if (!H.recording || n > ORACLE_MAX_EVENTS) {
         return;
     }
     /* Each cell's events together, in recording order (which is each thread's program
