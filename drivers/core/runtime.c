@@ -164,6 +164,18 @@ static const char *python_home(void)
 
 static void start_interpreter(void)
 {
+    /* UTF-8 whatever the locale, so every machine imports the same codec at start:
+     * encodings.utf_8, which build-cpython byte-compiles. The C locale's ascii codec
+     * had no .pyc and was compiled from source at each start, 11 of 150 ms. */
+    PyPreConfig pre;
+    PyPreConfig_InitIsolatedConfig(&pre);
+    pre.utf8_mode = 1;
+    PyStatus st = Py_PreInitialize(&pre);
+    if (PyStatus_Exception(st)) {
+        fprintf(stderr, "ftfuzz: cannot pre-initialize CPython in UTF-8 mode: %s\n",
+                st.err_msg ? st.err_msg : "unknown error");
+        abort();
+    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.install_signal_handlers = 0; /* the fuzzing engine owns the signals */
@@ -173,7 +185,7 @@ static void start_interpreter(void)
     config.use_hash_seed = 1;
     config.hash_seed = 0;
     const char *home = python_home();
-    PyStatus st = PyConfig_SetBytesString(&config, &config.home, home);
+    st = PyConfig_SetBytesString(&config, &config.home, home);
     if (!PyStatus_Exception(st)) {
         st = Py_InitializeFromConfig(&config);
     }
