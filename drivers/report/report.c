@@ -250,12 +250,23 @@ _Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms)
             culprit = t, best = score;
         }
     }
-    char desc[160] = "?";
+    /* A looping culprit may have started after the op that passed the bound: name that
+     * one too, or "stuck for 48 ms (bound 1000 ms)" reads as a contradiction. */
+    int longest = culprit;
+    for (int t = 0; t < FTF_MAX_THREADS; t++) {
+        longest = ms[t] > ms[longest] ? t : longest;
+    }
+    char desc[160] = "?", longest_desc[160] = "?", also[400] = "";
     if (run) {
         schedule_format_op(run->prog, ops[culprit], desc, sizeof(desc));
+        schedule_format_op(run->prog, ops[longest], longest_desc, sizeof(longest_desc));
     }
-    finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)%s",
-                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms, where[culprit]);
+    if (longest != culprit) {
+        snprintf(also, sizeof(also), "; the bound was passed by thread %d in op %d (%s), %lld ms", longest,
+                 ops[longest], longest_desc, (long long)ms[longest]);
+    }
+    finding_stuck("thread %d stuck in op %d (%s) for %lld ms (bound %d ms, FTFUZZ_WATCHDOG_MS)%s%s",
+                  culprit, ops[culprit], desc, (long long)ms[culprit], bound_ms, where[culprit], also);
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
         pthread_t worker;
         if (!run || t >= run->prog->nthreads || !runtime_worker(t, &worker)) {
