@@ -156,3 +156,20 @@ regression_expect() {
   done < <(sed -n 's/^# expect on \([^:]*\): */\1:/p' "$1")
   echo "$expect"
 }
+
+# known_bug REGRESSIONS_DIR VERSION FINDING_LINE: the regression entry that records the
+# finding as a known CPython bug still present on VERSION (its "# known: REGEX" matches
+# the FINDING line and it does not expect clean there), printed; fails if none does.
+known_bug() {
+  local reg known
+  [ -n "$3" ] || return 1
+  for reg in "$1"/*.txt; do
+    [ -e "$reg" ] || continue
+    case $(regression_expect "$reg" "$2") in clean|skip:*) continue ;; esac
+    known=$(sed -n 's/^# known: //p' "$reg")
+    if [ -n "$known" ] && grep -qE -- "$known" <<<"$3"; then
+      echo "$reg"; return 0
+    fi
+  done
+  return 1
+}
