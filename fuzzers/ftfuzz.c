@@ -343,12 +343,17 @@ static int minimize(ftf_program_t *p, const char *expect, int runs, const char *
 }
 
 /* One child process runs p once per trace path, in a row, tracing each run. */
-static void traced_child(const ftf_program_t *p, int times, char (*paths)[64])
+/* Runs p `times` times in a fresh process, tracing run i to paths[i]. A process that did
+ * not exit normally (a finding aborts it) is said, with its report's FINDING line: its
+ * trace ends where it died, which alone would read as a different path. */
+static void traced_child(const ftf_program_t *p, int times, char (*paths)[64], const char *what)
 {
+    char err[80];
+    snprintf(err, sizeof(err), "%s.stderr", paths[0]);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        freopen("/dev/null", "w", stderr);
+        freopen(err, "w", stderr);
         for (int i = 0; i < times; i++) {
             setenv("FTFUZZ_TRACE", paths[i], 1);
             ftf_program_run(p);
@@ -357,6 +362,19 @@ static void traced_child(const ftf_program_t *p, int times, char (*paths)[64])
     }
     int status;
     waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        size_t len;
+        char *text = read_file(err, &len);
+        char *finding = text ? strstr(text, "FINDING") : NULL;
+        if (finding) {
+            finding[strcspn(finding, "\n")] = '\0';
+        }
+        printf("ftfuzz: %s ended %s %d: %s\n", what, WIFSIGNALED(status) ? "by signal" : "with status",
+               WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+               finding ? finding : "no FINDING in its report");
+        free(text);
+    }
+    unlink(err);
 }
 
 static char **read_lines(const char *path, int *n)
@@ -439,9 +457,9 @@ static int replay_check(const ftf_program_t *p)
     for (int i = 0; i < 4; i++) {
         snprintf(paths[i], sizeof(paths[i]), "%s/run%d", dir, i);
     }
-    traced_child(p, 1, paths);
-    traced_child(p, 1, paths + 1);
-    traced_child(p, 2, paths + 2);
+    traced_child(p, 1, paths, "the first fresh process");
+    traced_child(p, 1, paths + 1, "the second fresh process");
+    traced_child(p, 2, paths + 2, "the process running it twice");
     int rc = compare_traces(paths[0], paths[1], "two fresh processes");
     rc |= compare_traces(paths[2], paths[3], "first and second run in one process");
     for (int i = 0; i < 4; i++) {
