@@ -342,7 +342,6 @@ static int minimize(ftf_program_t *p, const char *expect, int runs, const char *
     return 0;
 }
 
-/* One child process runs p once per trace path, in a row, tracing each run. */
 /* Runs p `times` times in a fresh process, tracing run i to paths[i]. A process that did
  * not exit normally (a finding aborts it) is said, with its report's FINDING line: its
  * trace ends where it died, which alone would read as a different path. */
@@ -365,7 +364,7 @@ static void traced_child(const ftf_program_t *p, int times, char (*paths)[64], c
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         size_t len;
         char *text = read_file(err, &len);
-        char *finding = text ? strstr(text, "FINDING") : NULL;
+        char *finding = strstr(text, "FINDING");
         if (finding) {
             finding[strcspn(finding, "\n")] = '\0';
         }
