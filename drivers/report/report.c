@@ -20,13 +20,31 @@
 #endif
 
 static const ftf_run_t *_Atomic current;
-static atomic_flag reporting = ATOMIC_FLAG_INIT;
+static atomic_bool reporting;
 static atomic_int signals_handled; /* by workers' STACK_SIGNAL handlers */
 
 /* Real-time signal: libFuzzer uses SIGUSR1/2 and CPython's handlers are off. */
 #define STACK_SIGNAL (SIGRTMIN + 1)
 
-void report_set_run(const ftf_run_t *run) { atomic_store(&current, run); }
+static _Noreturn void wait_for_the_abort(void)
+{
+    for (;;) {
+        pause();
+    }
+}
+
+/* A run that ends while a finding is reported waits for the report's abort: the report
+ * reads the run's program, which the end of the run frees. The watchdog reports an op
+ * that passed the bound even if it ends meanwhile (one that did, under Ctrl-Z, was read
+ * after free). Both sides are sequentially consistent, so either the report sees no run
+ * or the run sees the report. */
+void report_set_run(const ftf_run_t *run)
+{
+    atomic_store(&current, run);
+    if (!run && atomic_load(&reporting)) {
+        wait_for_the_abort();
+    }
+}
 
 static void print_program(void)
 {
@@ -52,10 +70,8 @@ static void print_program(void)
 /* A second finder (another thread, or a dealloc triggered by the abort) waits. */
 static void claim_report(void)
 {
-    if (atomic_flag_test_and_set(&reporting)) {
-        for (;;) {
-            pause();
-        }
+    if (atomic_exchange(&reporting, true)) {
+        wait_for_the_abort();
     }
 }
 
