@@ -13,6 +13,8 @@ FTFUZZ_ENGINE=${FTFUZZ_ENGINE:-libfuzzer}
 points_suffix=$([ "$FTFUZZ_SCHED_POINTS" = ops ] || echo "-$FTFUZZ_SCHED_POINTS")
 engine_suffix=$([ "$FTFUZZ_ENGINE" = libfuzzer ] || echo "-$FTFUZZ_ENGINE")
 FTFUZZ_BUILD=${FTFUZZ_BUILD:-$FTFUZZ_ROOT/build$engine_suffix$points_suffix${FTFUZZ_PATCHES:+-$FTFUZZ_PATCHES}}
+# Absolute, since scripts run the fuzzers from directories of their own.
+FTFUZZ_BUILD=$(realpath -m "$FTFUZZ_BUILD")
 # Pinned: the indexes list newer python3.13 versions than the mirrors serve.
 FTFUZZ_DEBIAN_PY_VERSIONS="3.13.15-1 3.13.5-2+deb13u5"
 CC_BIN=${CC_BIN:-clang-19}
@@ -157,19 +159,29 @@ regression_expect() {
   echo "$expect"
 }
 
+# known_bugs REGRESSIONS_DIR VERSION: each regression entry that records a known CPython
+# bug still present on VERSION (it has a "# known: REGEX" and does not expect clean there),
+# as FILE, a tab, and REGEX, which matches the bug's FINDING line.
+known_bugs() {
+  local reg known
+  for reg in "$1"/*.txt; do
+    [ -e "$reg" ] || continue
+    known=$(sed -n 's/^# known: //p' "$reg")
+    [ -n "$known" ] || continue
+    case $(regression_expect "$reg" "$2") in clean|skip:*) continue ;; esac
+    printf '%s\t%s\n' "$reg" "$known"
+  done
+}
+
 # known_bug REGRESSIONS_DIR VERSION FINDING_LINE: the regression entry that records the
-# finding as a known CPython bug still present on VERSION (its "# known: REGEX" matches
-# the FINDING line and it does not expect clean there), printed; fails if none does.
+# finding as a known CPython bug still present on VERSION, printed; fails if none does.
 known_bug() {
   local reg known
   [ -n "$3" ] || return 1
-  for reg in "$1"/*.txt; do
-    [ -e "$reg" ] || continue
-    case $(regression_expect "$reg" "$2") in clean|skip:*) continue ;; esac
-    known=$(sed -n 's/^# known: //p' "$reg")
-    if [ -n "$known" ] && grep -qE -- "$known" <<<"$3"; then
+  while IFS=$'\t' read -r reg known; do
+    if grep -qE -- "$known" <<<"$3"; then
       echo "$reg"; return 0
     fi
-  done
+  done < <(known_bugs "$1" "$2")
   return 1
 }
