@@ -7,7 +7,8 @@
  * (Ctrl-Z, a debugger, a suspended laptop or VM) sleeps its watchdog too, so the stop
  * adds one period, where a wall clock made every op in progress stuck: a fuzz_slots run
  * stopped for 2 s reported "thread 1 stuck in op 15 (barrier yield) for 2014 ms".
- * Workers read no clock, which in a serialized run is the scheduler's virtual one. */
+ * Workers read no clock: in a serialized run the one they would read is the scheduler's
+ * virtual clock, which the real one cannot be compared with. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
