@@ -443,11 +443,12 @@ typedef struct {
     int16_t op, rep;
 } oracle_event_t;
 
-/* Why a history is not linearizable: how many operations the best order placed, one
- * that could not come next, and the state there. */
+/* Why a history is not linearizable: how many operations the best order placed, the
+ * ones that could have come next and did not fit, and the state there. */
 typedef struct {
     int placed;
-    const oracle_event_t *event;
+    int nevents;
+    const oracle_event_t *events[FTF_MAX_THREADS];
     int32_t state[ORACLE_PARTS];
 } oracle_misfit_t;
 
@@ -547,6 +548,7 @@ enum {
     SELFTEST_STALE_LOAD,        /* reports a slot's value read before a scheduling point as read after */
     SELFTEST_STORE_RAISES,      /* stores to a slot and reports that the store raised */
     SELFTEST_DELETE_NOTHING,    /* reports that deleting a slot raised, without touching it */
+    SELFTEST_DELETE_KEEP,       /* reports that deleting a slot succeeded, without touching it */
     SELFTEST_TORN_CLASS_LOAD,   /* reads obj.__class__, a scheduling point, then that class's k */
     SELFTEST_SPIN,              /* loops past the watchdog's bound without blocking */
     SELFTEST_POLL,              /* waits past the bound in timed waits, from two places */

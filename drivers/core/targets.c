@@ -79,6 +79,8 @@ static const ftf_op_desc_t selftest_store_raises = {"selftest.store-raises", FTF
 static const ftf_op_desc_t selftest_delete_nothing = {"selftest.delete-nothing", FTF_FAMILY_SELFTEST,
                                                       FTF_POOL_SLOTS, FTF_USES_OBJ | FTF_USES_ATTR,
                                                       SELFTEST_DELETE_NOTHING};
+static const ftf_op_desc_t selftest_delete_keep = {"selftest.delete-keep", FTF_FAMILY_SELFTEST, FTF_POOL_SLOTS,
+                                                   FTF_USES_OBJ | FTF_USES_ATTR, SELFTEST_DELETE_KEEP};
 static const ftf_op_desc_t selftest_torn_class_load = {"selftest.torn-class-load", FTF_FAMILY_SELFTEST,
                                                        FTF_POOL_CLASS, FTF_USES_OBJ, SELFTEST_TORN_CLASS_LOAD};
 static const ftf_op_desc_t selftest_wait_in_fast_path = {
@@ -111,7 +113,7 @@ static const ftf_op_desc_t *const selftest_ops[] = {
     &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
     &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing,
     &selftest_torn_class_load, &class_set, &class_store_k, &selftest_spin, &selftest_release_in_fast_path,
-    &selftest_poll};
+    &selftest_poll, &selftest_delete_keep};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

@@ -161,11 +161,13 @@ void ops_selftest(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
         Py_DECREF(v);
         break;
     }
-    case SELFTEST_DELETE_NOTHING: {
+    case SELFTEST_DELETE_NOTHING:
+    case SELFTEST_DELETE_KEEP: {
         uint32_t t0 = oracle_history_now();
         oracle_history_attr(FTF_POOL_SLOTS, ftf_arg_obj(op->arg) % FTF_POOL_OBJS,
                             ftf_arg_attr(op->arg) % w->nattrs[FTF_POOL_SLOTS], ORACLE_OP_DELETE, NULL,
-                            ORACLE_RAISED, 0, t0, oracle_history_now());
+                            d->variant == SELFTEST_DELETE_NOTHING ? ORACLE_RAISED : ORACLE_OK, 0, t0,
+                            oracle_history_now());
         break;
     }
     case SELFTEST_TORN_CLASS_LOAD: {

@@ -59,9 +59,9 @@ static struct {
     uint32_t used[1 << MEMO_BITS]; /* == gen: in use for this check; no clearing per check */
     uint32_t gen;
     int expanded;
-    /* The deepest node reached, and an operation that did not fit there. */
+    /* The deepest node reached where an operation did not fit. Every next operation
+     * that real time allows fails there: one that fit would lead deeper. */
     int deepest;
-    const oracle_event_t *misfit;
     node_t misfit_at;
 } L;
 
@@ -126,6 +126,29 @@ static bool apply(const oracle_event_t *e, int32_t *s)
     return false;
 }
 
+/* The first return stamp among the unplaced operations at n. */
+static uint32_t first_return(const node_t *n)
+{
+    uint32_t min_ret = UINT32_MAX;
+    for (int t = 0; t < FTF_MAX_THREADS; t++) {
+        if (n->placed[t] < L.len[t] && L.by_thread[t][n->placed[t]]->ret < min_ret) {
+            min_ret = L.by_thread[t][n->placed[t]]->ret;
+        }
+    }
+    return min_ret;
+}
+
+/* The operation thread t may place next at n, or NULL: none left, or another
+ * operation returned (at first_ret) before this one was called. */
+static const oracle_event_t *next_of(const node_t *n, int t, uint32_t first_ret)
+{
+    if (n->placed[t] == L.len[t]) {
+        return NULL;
+    }
+    const oracle_event_t *e = L.by_thread[t][n->placed[t]];
+    return e->call > first_ret ? NULL : e;
+}
+
 static int search(node_t *n, int depth, int total)
 {
     if (depth == total) {
@@ -134,24 +157,16 @@ static int search(node_t *n, int depth, int total)
     if (++L.expanded > MAX_NODES) {
         return -1;
     }
-    uint32_t min_ret = UINT32_MAX;
+    uint32_t first_ret = first_return(n);
     for (int t = 0; t < FTF_MAX_THREADS; t++) {
-        if (n->placed[t] < L.len[t] && L.by_thread[t][n->placed[t]]->ret < min_ret) {
-            min_ret = L.by_thread[t][n->placed[t]]->ret;
-        }
-    }
-    for (int t = 0; t < FTF_MAX_THREADS; t++) {
-        if (n->placed[t] == L.len[t]) {
+        const oracle_event_t *e = next_of(n, t, first_ret);
+        if (!e) {
             continue;
-        }
-        const oracle_event_t *e = L.by_thread[t][n->placed[t]];
-        if (e->call > min_ret) {
-            continue; /* another operation returned before this one was called */
         }
         node_t next = *n;
         if (!apply(e, next.state)) {
             if (depth >= L.deepest) {
-                L.deepest = depth, L.misfit = e, L.misfit_at = *n;
+                L.deepest = depth, L.misfit_at = *n;
             }
             continue;
         }
@@ -178,7 +193,6 @@ int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kin
     L.kind = kind;
     L.expanded = 0;
     L.deepest = -1;
-    L.misfit = NULL;
     /* events are in recording order, which is each thread's program order */
     for (int i = 0; i < n; i++) {
         int t = events[i].tid;
@@ -189,7 +203,14 @@ int oracle_linearize(const oracle_event_t *events, int n, oracle_cell_kind_t kin
     int r = search(&root, 0, n);
     if (r == 0 && why) {
         why->placed = L.deepest;
-        why->event = L.misfit;
+        why->nevents = 0;
+        uint32_t first_ret = first_return(&L.misfit_at);
+        for (int t = 0; t < FTF_MAX_THREADS; t++) {
+            const oracle_event_t *e = next_of(&L.misfit_at, t, first_ret);
+            if (e) {
+                why->events[why->nevents++] = e;
+            }
+        }
         memcpy(why->state, L.misfit_at.state, sizeof(why->state));
     }
     return r;
