@@ -71,6 +71,8 @@ typedef enum {
 
 /* One op as "name operands delay", the way ftf_program_print writes it. */
 void schedule_format_op(const ftf_program_t *p, int i, char *buf, size_t len);
+/* FTFUZZ_AVOID, the pattern of the ops that decoding leaves out, or NULL. */
+const char *schedule_avoided(void);
 
 /* ---- core/targets.c: the op tables (what each op byte means, not how it runs) -------- */
 

@@ -173,6 +173,29 @@ known_bugs() {
   done
 }
 
+# avoid_known REGRESSIONS_DIR VERSION: FTFUZZ_AVOID for VERSION, the "# avoid: REGEX"
+# lines of the known bugs still present there joined into one pattern, and any
+# FTFUZZ_AVOID already set; empty if there is nothing to avoid.
+avoid_known() {
+  local reg known avoid all=${FTFUZZ_AVOID:-}
+  while IFS=$'\t' read -r reg known; do
+    avoid=$(sed -n 's/^# avoid: //p' "$reg")
+    [ -z "$avoid" ] || all="${all:+$all|}($avoid)"
+  done < <(known_bugs "$1" "$2")
+  printf '%s\n' "$all"
+}
+
+# leave_out_known VERSION: exports that FTFUZZ_AVOID for the fuzzers this script starts.
+leave_out_known() {
+  FTFUZZ_AVOID=$(avoid_known "$FTFUZZ_ROOT/corpus/regressions" "$1")
+  export FTFUZZ_AVOID
+  if [ -n "$FTFUZZ_AVOID" ]; then
+    say "leaving out the ops of known bugs of CPython $1: FTFUZZ_AVOID='$FTFUZZ_AVOID'"
+  else
+    say "no known bug of CPython $1 has ops to leave out"
+  fi
+}
+
 # known_bug REGRESSIONS_DIR VERSION FINDING_LINE: the regression entry that records the
 # finding as a known CPython bug still present on VERSION, printed; fails if none does.
 known_bug() {

@@ -52,6 +52,7 @@
  * text -> bytes -> text is the identity.
  */
 #include <ctype.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,69 @@ static unsigned permutation_index(const uint8_t *perm, int n)
 
 static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, size_t size);
 
+/* ---- ops left out of fuzz inputs (FTFUZZ_AVOID) ------------------------------------
+ * A known CPython bug that a fuzzer meets every few hundred inputs ends each job before
+ * it gets deep (3.13's _Py_T_OBJECT use-after-free and fuzz_members). FTFUZZ_AVOID, an
+ * extended regular expression, leaves out of every decoded input the ops whose printed
+ * form, name and operands without the delay ("members.load-member obj0.obj x16"),
+ * matches. Text programs keep every op: they say what runs. Matching is done once per
+ * target for each op byte and operand byte, so decoding pays one table lookup. */
+
+static struct {
+    bool read, on;
+    const char *pattern;
+    regex_t re;
+    uint8_t *left_out[FTF_TARGET_COUNT]; /* [op byte * 256 + operand byte] */
+} avoid;
+
+static const uint8_t *avoided_ops(ftf_target_t target)
+{
+    if (!avoid.read) {
+        avoid.read = true;
+        avoid.pattern = getenv("FTFUZZ_AVOID");
+        if (avoid.pattern && *avoid.pattern) {
+            int rc = regcomp(&avoid.re, avoid.pattern, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char why[160];
+                regerror(rc, &avoid.re, why, sizeof(why));
+                fprintf(stderr, "ftfuzz: FTFUZZ_AVOID='%s' is not an extended regular expression: %s\n",
+                        avoid.pattern, why);
+                exit(2);
+            }
+            avoid.on = true;
+        }
+    }
+    if (!avoid.on || avoid.left_out[target]) {
+        return avoid.left_out[target];
+    }
+    const ftf_table_t *t = targets_table(target);
+    uint8_t *out = calloc((size_t)t->nops * 256, 1);
+    ftf_program_t *probe = calloc(1, sizeof(*probe));
+    probe->target = target;
+    probe->nops = 1;
+    int n = 0;
+    for (int code = 0; code < t->nops; code++) {
+        for (int arg = 0; arg < 256; arg++) {
+            char text[160];
+            probe->ops[0] = (ftf_op_t){0, (uint8_t)code, (uint8_t)arg, 0};
+            schedule_format_op(probe, 0, text, sizeof(text));
+            out[code * 256 + arg] = regexec(&avoid.re, text, 0, NULL, 0) == 0;
+            n += out[code * 256 + arg];
+        }
+    }
+    free(probe);
+    fprintf(stderr, "ftfuzz: FTFUZZ_AVOID='%s' leaves out %.1f%% of target %s's op bytes\n", avoid.pattern,
+            100.0 * n / (t->nops * 256), ftf_target_name(target));
+    avoid.left_out[target] = out;
+    return out;
+}
+
+const char *schedule_avoided(void)
+{
+    avoided_ops(FTF_TARGET_SLOTS);
+    return avoid.on ? avoid.pattern : NULL;
+}
+
 ftf_program_t *ftf_program_decode(ftf_target_t target, ftf_mode_t mode, const uint8_t *data,
                                   size_t size)
 {
@@ -132,14 +196,17 @@ static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, s
     if (nops > FTF_MAX_OPS) {
         nops = FTF_MAX_OPS;
     }
+    const uint8_t *left_out = avoided_ops(target);
     for (size_t i = 0; i < nops; i++) {
         uint8_t b[4] = {0, 0, 0, 0};
         for (size_t k = 0; k < 4 && 1 + 4 * i + k < size; k++) {
             b[k] = data[1 + 4 * i + k];
         }
-        p->ops[i] = (ftf_op_t){(uint8_t)(b[0] % p->nthreads), (uint8_t)(b[1] % t->nops), b[2], b[3]};
+        ftf_op_t op = {(uint8_t)(b[0] % p->nthreads), (uint8_t)(b[1] % t->nops), b[2], b[3]};
+        if (!left_out || !left_out[op.code * 256 + op.arg]) {
+            p->ops[p->nops++] = op;
+        }
     }
-    p->nops = (int)nops;
     return p;
 }
 

@@ -58,6 +58,12 @@ static void print_program(void)
     fprintf(stderr, "==ftfuzz== CPython %s free-threaded, target %s, %s scheduler, "
                     "switch points: %s\n",
             PY_VERSION, t, run->sched->name, ftf_sched_points());
+    const char *avoided = schedule_avoided();
+    if (avoided) {
+        fprintf(stderr, "==ftfuzz== FTFUZZ_AVOID='%s': the input's ops that match were left out; "
+                        "replay its bytes with the same FTFUZZ_AVOID, or the text below as is\n",
+                avoided);
+    }
     fprintf(stderr, "==ftfuzz== program (save it as a .txt file to replay it as text):\n");
     ftf_program_print(run->prog, stderr);
     if (run->sched->print_account) {
