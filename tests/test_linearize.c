@@ -1,34 +1,43 @@
-/* The linearizability search's verdicts on hand-made histories, and what it says when
- * none fits: every operation that could come next at the deepest point and does not
- * fit there, not one picked among them. Needs no interpreter. */
-#include <stdio.h>
+/* The linearizability search's verdicts on hand-made histories of one slot, and what it
+ * says when none fits: every operation that could come next at the deepest point and
+ * does not fit there, not one picked among them. Needs no interpreter. */
 #include <string.h>
 
+#include "check.h"
 #include "internal.h"
 
-static int failures;
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);      \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fprintf(stderr, "\n");                                    \
-            failures++;                                               \
-        }                                                             \
-    } while (0)
+#define MAX_EVENTS 4
 
-#define C(n) (n) /* a canary's id */
+typedef struct {
+    const char *what;
+    int n;
+    oracle_event_t h[MAX_EVENTS];
+    int verdict;                /* oracle_linearize's: 1 fits, 0 does not */
+    int placed;                 /* when it does not: how far the best order got, */
+    int32_t state;              /* the slot's value there, */
+    int nnamed, named[MAX_EVENTS]; /* and which of h the report names */
+} history_t;
 
-static oracle_event_t ev(int tid, int op, oracle_op_kind_t kind, int32_t value, oracle_outcome_t outcome,
-                         uint32_t call, uint32_t ret)
-{
-    return (oracle_event_t){.call = call, .ret = ret, .value = value, .kind = kind, .outcome = outcome,
-                            .tid = (uint8_t)tid, .op = (int16_t)op};
-}
+#define EV(tid_, kind_, value_, outcome_, call_, ret_)                                                   \
+    {.call = (call_), .ret = (ret_), .value = (value_), .kind = ORACLE_OP_##kind_, .outcome = ORACLE_##outcome_, \
+     .tid = (tid_)}
 
-static const int32_t starts_c0[ORACLE_PARTS] = {C(0), ORACLE_EMPTY, ORACLE_EMPTY, ORACLE_EMPTY};
+static const history_t histories[] = {
+    {"in real-time order, a store, a load, a delete and a delete of nothing fit", 4,
+     {EV(0, STORE, 5, OK, 1, 2), EV(1, LOAD, 5, OK, 3, 4), EV(1, DELETE, 0, OK, 5, 6), EV(0, DELETE, 0, RAISED, 7, 8)},
+     1, 0, 0, 0, {0}},
+    {"two overlapping deletes that say the slot, holding c0, was empty: either may come first, both are named", 2,
+     {EV(0, DELETE, 0, RAISED, 1, 4), EV(1, DELETE, 0, RAISED, 2, 3)},
+     0, 0, 0, 2, {0, 1}},
+    {"the same deletes one after the other: the second cannot come first, only the first is named", 2,
+     {EV(0, DELETE, 0, RAISED, 1, 2), EV(1, DELETE, 0, RAISED, 3, 4)},
+     0, 0, 0, 1, {0}},
+    {"after a store of c5 (the deepest point), a load of c7 and a delete of nothing both misfit", 3,
+     {EV(0, STORE, 5, OK, 1, 2), EV(1, LOAD, 7, OK, 3, 6), EV(0, DELETE, 0, RAISED, 4, 5)},
+     0, 1, 5, 2, {1, 2}},
+};
 
-static bool names(const oracle_misfit_t *m, const oracle_event_t *e)
+static bool named(const oracle_misfit_t *m, const oracle_event_t *e)
 {
     for (int i = 0; i < m->nevents; i++) {
         if (m->events[i] == e) {
@@ -38,75 +47,25 @@ static bool names(const oracle_misfit_t *m, const oracle_event_t *e)
     return false;
 }
 
-static void a_sequential_history_fits(void)
-{
-    oracle_event_t h[] = {
-        ev(0, 0, ORACLE_OP_STORE, C(5), ORACLE_OK, 1, 2),
-        ev(1, 0, ORACLE_OP_LOAD, C(5), ORACLE_OK, 3, 4),
-        ev(1, 1, ORACLE_OP_DELETE, 0, ORACLE_OK, 5, 6),
-        ev(0, 1, ORACLE_OP_DELETE, 0, ORACLE_RAISED, 7, 8),
-    };
-    CHECK(oracle_linearize(h, 4, ORACLE_CELL_SLOT, starts_c0, NULL) == 1, "a history in real-time order must fit");
-}
-
-/* Two overlapping deletes that both say the slot was empty while it held c0: both
- * could come first, neither fits, and the report names both. */
-static void every_misfit_is_named(void)
-{
-    oracle_event_t h[] = {
-        ev(0, 0, ORACLE_OP_DELETE, 0, ORACLE_RAISED, 1, 4),
-        ev(1, 0, ORACLE_OP_DELETE, 0, ORACLE_RAISED, 2, 3),
-    };
-    oracle_misfit_t m;
-    memset(&m, 0, sizeof(m));
-    CHECK(oracle_linearize(h, 2, ORACLE_CELL_SLOT, starts_c0, &m) == 0, "no order fits");
-    CHECK(m.placed == 0, "placed %d, want 0", m.placed);
-    CHECK(m.nevents == 2 && names(&m, &h[0]) && names(&m, &h[1]), "named %d, want both deletes", m.nevents);
-    CHECK(m.state[0] == C(0), "state %d, want canary 0", (int)m.state[0]);
-}
-
-/* The same deletes one after the other: the second was called after the first returned,
- * so only the first can come next, and only it is named. */
-static void real_time_order_limits_the_misfits(void)
-{
-    oracle_event_t h[] = {
-        ev(0, 0, ORACLE_OP_DELETE, 0, ORACLE_RAISED, 1, 2),
-        ev(1, 0, ORACLE_OP_DELETE, 0, ORACLE_RAISED, 3, 4),
-    };
-    oracle_misfit_t m;
-    memset(&m, 0, sizeof(m));
-    CHECK(oracle_linearize(h, 2, ORACLE_CELL_SLOT, starts_c0, &m) == 0, "no order fits");
-    CHECK(m.nevents == 1 && m.events[0] == &h[0], "named %d, want the first delete only", m.nevents);
-}
-
-/* A store of c5, then a load of c7 that no store wrote, beside a delete that says
- * empty: after the store (the deepest point) both the load and the delete misfit. */
-static void misfits_at_the_deepest_point(void)
-{
-    oracle_event_t h[] = {
-        ev(0, 0, ORACLE_OP_STORE, C(5), ORACLE_OK, 1, 2),
-        ev(1, 0, ORACLE_OP_LOAD, C(7), ORACLE_OK, 3, 6),
-        ev(0, 1, ORACLE_OP_DELETE, 0, ORACLE_RAISED, 4, 5),
-    };
-    oracle_misfit_t m;
-    memset(&m, 0, sizeof(m));
-    CHECK(oracle_linearize(h, 3, ORACLE_CELL_SLOT, starts_c0, &m) == 0, "no order fits");
-    CHECK(m.placed == 1, "placed %d, want 1 (the store)", m.placed);
-    CHECK(m.nevents == 2 && names(&m, &h[1]) && names(&m, &h[2]), "named %d, want the load and the delete",
-          m.nevents);
-    CHECK(m.state[0] == C(5), "state %d, want canary 5", (int)m.state[0]);
-}
-
 int main(void)
 {
-    a_sequential_history_fits();
-    every_misfit_is_named();
-    real_time_order_limits_the_misfits();
-    misfits_at_the_deepest_point();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
+    const int32_t start[ORACLE_PARTS] = {0, ORACLE_EMPTY, ORACLE_EMPTY, ORACLE_EMPTY}; /* c0 */
+    for (size_t k = 0; k < sizeof(histories) / sizeof(histories[0]); k++) {
+        const history_t *c = &histories[k];
+        oracle_misfit_t m;
+        memset(&m, 0, sizeof(m));
+        int r = oracle_linearize(c->h, c->n, ORACLE_CELL_SLOT, start, &m);
+        CHECK(r == c->verdict, "%s: verdict %d, want %d", c->what, r, c->verdict);
+        if (r != 0 || c->verdict != 0) {
+            continue;
+        }
+        CHECK(m.placed == c->placed, "%s: placed %d, want %d", c->what, m.placed, c->placed);
+        CHECK(m.state[0] == c->state, "%s: the slot held %d, want %d", c->what, (int)m.state[0], (int)c->state);
+        CHECK(m.nevents == c->nnamed, "%s: %d named, want %d", c->what, m.nevents, c->nnamed);
+        for (int i = 0; i < c->nnamed; i++) {
+            CHECK(named(&m, &c->h[c->named[i]]), "%s: event %d not named", c->what, c->named[i]);
+        }
     }
-    printf("ok: linearize\n");
-    return 0;
+    printf("test_linearize: %s\n", failures ? "FAILED" : "ok");
+    return failures != 0;
 }
