@@ -112,7 +112,7 @@ static struct {
     uint8_t *left_out[FTF_TARGET_COUNT]; /* [op byte * 256 + operand byte] */
 } avoid;
 
-static const uint8_t *avoided_ops(ftf_target_t target)
+static void read_avoid(void)
 {
     if (!avoid.read) {
         avoid.read = true;
@@ -129,6 +129,11 @@ static const uint8_t *avoided_ops(ftf_target_t target)
             avoid.on = true;
         }
     }
+}
+
+static const uint8_t *avoided_ops(ftf_target_t target)
+{
+    read_avoid();
     if (!avoid.on || avoid.left_out[target]) {
         return avoid.left_out[target];
     }
@@ -156,7 +161,7 @@ static const uint8_t *avoided_ops(ftf_target_t target)
 
 const char *schedule_avoided(void)
 {
-    avoided_ops(FTF_TARGET_SLOTS);
+    read_avoid();
     return avoid.on ? avoid.pattern : NULL;
 }
 
