@@ -252,46 +252,35 @@ static bool held_at_start(oracle_cell_kind_t kind, const int32_t *start, int32_t
     return false;
 }
 
-/* Whether a store of ev can be placed after delete x and before delete y (both
- * succeeded, on one part): some order of points inside the three calls has x, then the
- * store, then y. */
-static bool store_between(const oracle_event_t *ev, int n, const oracle_event_t *x, const oracle_event_t *y)
+/* Whether the stores and the deletes that succeeded are already no history: then in
+ * every order some delete succeeded on an empty cell, with no store between it and the
+ * delete before. Loads, and deletes that raised, change no state, so leaving them out
+ * keeps every order that fitted: this never blames the deletes for what a load did.
+ * Fills why with the search over those alone. */
+static bool deleted_twice(oracle_cell_kind_t kind, const oracle_event_t *ev, int n, const int32_t *start,
+                          oracle_misfit_t *why)
 {
-    if (x->call > y->ret) {
-        return false;
-    }
-    for (int i = 0; i < n; i++) {
-        const oracle_event_t *s = &ev[i];
-        if (s->kind == ORACLE_OP_STORE && s->outcome == ORACLE_OK && s->part == x->part && s->ret > x->call &&
-            (s->call > x->call ? s->call : x->call) < y->ret) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Two deletes of one value, both done, with no store that can come between them in
- * either order: the second should have raised. Sound but not complete (a store counted
- * here may be needed between another pair), so its absence proves nothing. */
-static bool deleted_twice(oracle_cell_kind_t kind, const oracle_event_t *ev, int n, const oracle_event_t **a,
-                          const oracle_event_t **b)
-{
+    static oracle_event_t changes[ORACLE_MAX_EVENTS];
+    int k = 0;
     if (kind == ORACLE_CELL_OBJECT) {
         return false; /* deleting an empty _Py_T_OBJECT member is no error */
     }
     for (int i = 0; i < n; i++) {
-        if (ev[i].kind != ORACLE_OP_DELETE || ev[i].outcome != ORACLE_OK) {
-            continue;
-        }
-        for (int j = i + 1; j < n; j++) {
-            if (ev[j].kind == ORACLE_OP_DELETE && ev[j].outcome == ORACLE_OK && ev[j].part == ev[i].part &&
-                !store_between(ev, n, &ev[i], &ev[j]) && !store_between(ev, n, &ev[j], &ev[i])) {
-                *a = &ev[i], *b = &ev[j];
-                return true;
-            }
+        if (ev[i].kind != ORACLE_OP_LOAD && ev[i].outcome == ORACLE_OK) {
+            changes[k++] = ev[i];
         }
     }
-    return false;
+    return oracle_linearize(changes, k, kind, start, why) == 0;
+}
+
+/* Appends the misfits of m to buf, which holds used characters. */
+static void list_events(const ftf_run_t *run, int cell, const oracle_misfit_t *m, char *buf, size_t len, int used)
+{
+    char e[200];
+    for (int i = 0; i < m->nevents && used >= 0 && (size_t)used < len; i++) {
+        describe(run, cell, m->events[i], e, sizeof(e));
+        used += snprintf(buf + used, len - (size_t)used, "%s %s", i ? " /" : "", e);
+    }
 }
 
 /* One sentence on why no order works: the plainest reason that holds. */
@@ -299,7 +288,7 @@ static void why_text(const ftf_run_t *run, int cell, const oracle_event_t *ev, i
                      char *buf, size_t len)
 {
     oracle_cell_kind_t kind = cell_kind(run, cell);
-    char e[200], e2[200], state[160];
+    char e[200], state[160];
     for (int i = 0; i < n; i++) {
         if (ev[i].kind != ORACLE_OP_LOAD || ev[i].outcome != ORACLE_OK || ev[i].value < 0) {
             continue;
@@ -318,11 +307,13 @@ static void why_text(const ftf_run_t *run, int cell, const oracle_event_t *ev, i
             return;
         }
     }
-    const oracle_event_t *a, *b;
-    if (deleted_twice(kind, ev, n, &a, &b)) {
-        describe(run, cell, a, e, sizeof(e));
-        describe(run, cell, b, e2, sizeof(e2));
-        snprintf(buf, len, "two deletes both succeeded, and no store can come between them: %s; %s", e, e2);
+    oracle_misfit_t d;
+    if (deleted_twice(kind, ev, n, H.start[cell], &d)) {
+        state_text(kind, d.state, state, sizeof(state));
+        int used = snprintf(buf, len, "two deletes both succeeded, and no store can come between them: of the "
+                                      "stores and the deletes that succeeded, at best %d fit, and then the cell "
+                                      "held %s, where the next are deletes:", d.placed, state);
+        list_events(run, cell, &d, buf, len, used);
         return;
     }
     for (int i = 0; i < m->nevents; i++) {
@@ -336,10 +327,7 @@ static void why_text(const ftf_run_t *run, int cell, const oracle_event_t *ev, i
         state_text(kind, m->state, state, sizeof(state));
         int used = snprintf(buf, len, "every order fails: at best %d of %d operations fit, and then the cell held %s, "
                                       "where none of the next can be placed:", m->placed, n, state);
-        for (int i = 0; i < m->nevents && used >= 0 && (size_t)used < len; i++) {
-            describe(run, cell, m->events[i], e, sizeof(e));
-            used += snprintf(buf + used, len - (size_t)used, "%s %s", i ? " /" : "", e);
-        }
+        list_events(run, cell, m, buf, len, used);
         return;
     }
     snprintf(buf, len, "no order of the %d operations gives each its result", n);
