@@ -109,6 +109,8 @@ static void parse_errors_say_why(void)
         {"target slots\nschedule serial\nswitch +70000 t1\n", "line 3: switch +70000: a gap is at most 65535"},
         {"target slots\nschedule serial\nswitch +7 t3\n", "switch to t3, but the program has 2 threads"},
         {"target slots\nschedule serial\nt0 barrier yield\n", "op 0 has a delay: serialized programs"},
+        {"target mixed\nt0 gc.collect\nt1 barrier\nt1 gc.collect\n",
+         "line 4: a program collects once, and op 0 is gc.collect already"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[256] = "";
@@ -116,6 +118,34 @@ static void parse_errors_say_why(void)
         CHECK(p == NULL, "accepted: %s", cases[i].text);
         CHECK(strstr(err, cases[i].error) != NULL, "error for %s was '%s', expected '%s'",
               cases[i].text, err, cases[i].error);
+        ftf_program_free(p);
+    }
+}
+
+/* A collection costs as much as the rest of a run: the bytes keep a program's first. */
+static void second_collection_left_out(void)
+{
+    int n = ftf_target_op_count(FTF_TARGET_MIXED);
+    int gc = 0;
+    while (gc < n && strcmp(ftf_target_op_name(FTF_TARGET_MIXED, gc), "gc.collect") != 0) {
+        gc++;
+    }
+    CHECK(gc < n, "the mixed target has no gc.collect");
+    /* A serialized header without switches, then 2 threads and the ops t1 gc.collect,
+     * t0 gc.collect, t1 barrier, t0 gc.collect. */
+    const uint8_t in[] = {0, 0, 0, 0, 1, (uint8_t)gc, 0, 0, 0, (uint8_t)gc, 0, 0,
+                          1, 0, 0, 0, 0, (uint8_t)gc, 0, 0};
+    for (int mode = 0; mode < 2 && gc < n; mode++) {
+        size_t skip = mode == FTF_MODE_SERIAL ? 0 : 3;
+        ftf_program_t *p =
+            ftf_program_decode(FTF_TARGET_MIXED, (ftf_mode_t)mode, in + skip, sizeof(in) - skip);
+        char *text = print_to_string(p);
+        const char *first = strstr(text, "t1 gc.collect");
+        CHECK(first && !strstr(first + strlen("t1 gc.collect"), "gc.collect") && strstr(text, "t1 barrier") &&
+                  !strstr(text, "# op 2"),
+              "mode %d: four ops, three of them collections, should decode to t1 gc.collect, "
+              "t1 barrier:\n%s", mode, text);
+        free(text);
         ftf_program_free(p);
     }
 }
@@ -223,6 +253,7 @@ int main(void)
     random_bytes_round_trip();
     short_inputs_get_defaults();
     parse_errors_say_why();
+    second_collection_left_out();
     mutations_change_one_thing();
     empty_programs_gain_ops();
     printf("test_schedule: %s\n", failures ? "FAILED" : "ok");
