@@ -191,6 +191,12 @@ ftf_program_t *ftf_program_decode(ftf_target_t target, ftf_mode_t mode, const ui
     return p;
 }
 
+/* A program collects once: decoding leaves out a second collection, parsing refuses it. */
+static bool collects(const ftf_table_t *t, int code)
+{
+    return t->ops[code]->family == FTF_FAMILY_COLLECT;
+}
+
 static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, size_t size)
 {
     ftf_program_t *p = calloc(1, sizeof(*p));
@@ -203,7 +209,7 @@ static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, s
         nops = FTF_MAX_OPS;
     }
     const uint8_t *left_out = avoided_ops(target);
-    bool collects = false;
+    bool collected = false;
     for (size_t i = 0; i < nops; i++) {
         uint8_t b[4] = {0, 0, 0, 0};
         for (size_t k = 0; k < 4 && 1 + 4 * i + k < size; k++) {
@@ -217,11 +223,11 @@ static ftf_program_t *decode_program(ftf_target_t target, const uint8_t *data, s
          * ops; each costs 300 us where another op costs a few. Coverage rewarded more
          * of them: after a million inputs, the 13% of fuzz_mixed_serial's corpus with 3
          * or more (19 on average) took half of its run time. */
-        if (t->ops[op.code]->family == FTF_FAMILY_COLLECT) {
-            if (collects) {
+        if (collects(t, op.code)) {
+            if (collected) {
                 continue;
             }
-            collects = true;
+            collected = true;
         }
         p->ops[p->nops++] = op;
     }
@@ -526,14 +532,15 @@ static int parse_op(parse_t *ps, ftf_program_t *p, unsigned tid, char *rest)
     if (p->nops == FTF_MAX_OPS) {
         return fail(ps, "more than %d ops", FTF_MAX_OPS);
     }
-    const ftf_op_desc_t *d = targets_table(p->target)->ops[code];
-    for (int i = 0; d->family == FTF_FAMILY_COLLECT && i < p->nops; i++) {
-        if (p->ops[i].code == code) {
+    const ftf_table_t *t = targets_table(p->target);
+    for (int i = 0; collects(t, code) && i < p->nops; i++) {
+        if (collects(t, p->ops[i].code)) {
             return fail(ps, "a program collects once, and op %d is %s already", i, name);
         }
     }
     ftf_op_t *op = &p->ops[p->nops];
     *op = (ftf_op_t){(uint8_t)tid, (uint8_t)code, 0, 0};
+    const ftf_op_desc_t *d = t->ops[code];
     for (char *tok; (tok = strtok_r(NULL, " \t", &save));) {
         if (parse_operand(ps, d, tok, op)) {
             return -1;
