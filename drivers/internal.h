@@ -146,6 +146,7 @@ typedef struct {
     /* made once per process */
     PyObject *ns;             /* module namespace of the attribute functions */
     PyObject *gns, *bns;      /* globals and builtins of the LOAD_GLOBAL functions */
+    PyObject *gns_clean, *bns_clean; /* copies of them without the inputs' names */
     PyObject *slots_type, *members_type;
     PyObject *classes[FTF_CLASSES]; /* A, B, C */
     PyObject *class_dicts[FTF_CLASSES];         /* copies of their dicts as each input starts */

@@ -135,11 +135,10 @@ static bool must(ftf_world_t *w, int ok, const char *what)
     return ok || fail(w, what) == 0;
 }
 
-/* A class dict where an input changed k goes back to its copy, entry for entry: an
- * empty dict merged from a clean one clones its keys, so layout and all. Setting k back
- * would not do: a k deleted and added again takes a new entry behind a deleted one,
- * every later lookup of k probes past that, and a serialized schedule's switch points
- * would shift with the inputs run before it. */
+/* A class dict where an input changed k goes back to its copy (restore_dict below).
+ * Setting k back would not do: a k deleted and added again takes a new entry behind a
+ * deleted one, every later lookup of k probes past that, and a serialized schedule's
+ * switch points would shift with the inputs run before it. */
 static bool class_dict_changed(ftf_world_t *w, int c)
 {
     PyObject *d = ((PyTypeObject *)w->classes[c])->tp_dict, *copy = w->class_dicts[c];
@@ -148,11 +147,19 @@ static bool class_dict_changed(ftf_world_t *w, int c)
            PyDict_GetItemWithError(d, w->key_k) != PyDict_GetItemWithError(copy, w->key_k);
 }
 
+/* An empty dict merged from a dict without deleted entries clones its keys, layout and
+ * all: a dict restored so is the same for every input, whatever the inputs before it
+ * added and deleted. */
+static int restore_dict(PyObject *d, PyObject *clean)
+{
+    PyDict_Clear(d);
+    return PyDict_Update(d, clean);
+}
+
 static int restore_class_dict(ftf_world_t *w, int c)
 {
     PyTypeObject *t = (PyTypeObject *)w->classes[c];
-    PyDict_Clear(t->tp_dict);
-    if (PyDict_Update(t->tp_dict, w->class_dicts[c])) {
+    if (restore_dict(t->tp_dict, w->class_dicts[c])) {
         return -1;
     }
     /* The dict changed behind the type's back: its version and caches must go. */
@@ -218,7 +225,17 @@ int world_init(ftf_world_t *w)
             return fail(w, "the attribute functions");
         }
     }
-    return define_global_functions(w) ? fail(w, "the LOAD_GLOBAL functions") : 0;
+    if (define_global_functions(w)) {
+        return fail(w, "the LOAD_GLOBAL functions");
+    }
+    /* Restored once now, as the class dicts are above. */
+    w->gns_clean = PyDict_Copy(w->gns);
+    w->bns_clean = PyDict_Copy(w->bns);
+    if (!w->gns_clean || !w->bns_clean || restore_dict(w->gns, w->gns_clean) ||
+        restore_dict(w->bns, w->bns_clean)) {
+        return fail(w, "a copy of the LOAD_GLOBAL functions' dicts");
+    }
+    return 0;
 }
 
 static int set_item(ftf_world_t *w, PyObject *dict, int name, PyObject *v)
@@ -307,33 +324,14 @@ int world_teardown(ftf_world_t *w)
          * build keeps no table from versions to types that would need it too.) */
         ((PyTypeObject *)w->classes[c])->tp_version_tag = w->class_versions[c];
     }
-    PyObject *dicts[2];
-    const char *names[2];
-    int nd = holder_dicts(w, dicts, names);
-    for (int d = 0; d < nd; d++) {
-        for (int i = 0; i < w->nattrs[FTF_POOL_GLOBALS]; i++) {
-            PyObject *key = w->attr_names[FTF_POOL_GLOBALS][i];
-            if (PyDict_Contains(dicts[d], key) == 1) {
-                if (!must(w, PyDict_DelItem(dicts[d], key) == 0, "dict reset")) {
-                    return -1;
-                }
-            }
-        }
-        /* Deleted keys leave dummy entries, so a dict's layout (and the probes of every
-         * lookup) would depend on how many inputs ran before: rebuilt, it is the same
-         * for every input. */
-        PyObject *copy = PyDict_Copy(dicts[d]);
-        if (!must(w, copy != NULL, "dict copy")) {
-            return -1;
-        }
-        PyDict_Clear(dicts[d]);
-        int rebuilt = PyDict_Update(dicts[d], copy);
-        Py_DECREF(copy);
-        if (!must(w, rebuilt == 0, "dict rebuild")) {
-            return -1;
-        }
-    }
-    return 0;
+    /* Rebuilt from the clean copies rather than the inputs' names deleted: a copy of a
+     * dict with deleted entries was built entry by entry, inside a critical section
+     * nested in another on the same dict (PyDict_Copy on 3.13), a fifth of a
+     * serialized run's time. */
+    return must(w, restore_dict(w->gns, w->gns_clean) == 0 && restore_dict(w->bns, w->bns_clean) == 0,
+                "globals and builtins reset")
+               ? 0
+               : -1;
 }
 
 int world_holders(ftf_world_t *w, ftf_holder_t *out, int cap)
