@@ -202,10 +202,15 @@ ftf_world_t *runtime_world(void);
 bool runtime_worker(int tid, pthread_t *out);
 /* Worker tid's thread state (parked, or running a run's ops). */
 PyThreadState *runtime_worker_tstate(int tid);
-/* Runs fn(run, tid) on workers 0..n-1, released together and detached (fn attaches
- * when it needs the interpreter); returns when all are done. */
+/* Runs fn(run, tid) on workers 0..n-1, detached (fn attaches when it needs the
+ * interpreter); returns when all are done. */
 void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
 int64_t runtime_now_ns(void);
+/* A thread handing work or a turn to one other: wait sleeps while *word is still
+ * `seen` (or returns at once); wake wakes one sleeper on word. Not semaphores: this
+ * program's sem_wait is the scheduler's (sched_blocking.c). */
+void runtime_futex_wait(atomic_uint *word, unsigned seen);
+void runtime_futex_wake(atomic_uint *word);
 
 /* ---- core/specialization.c: each worker's form of an op's hot instruction ---------- */
 
@@ -321,6 +326,7 @@ struct ftf_run {
     atomic_bool tearing_down;
     /* barrier ops: a thread waits until every other thread is at a barrier or done */
     atomic_int barrier_arrived, threads_done, barrier_gen;
+    atomic_int threads_started; /* free mode: released once all are here */
     /* Called by a worker after each of its ops, attached (NULL: nobody watches). */
     void (*after_op)(ftf_run_t *run, int tid, int op);
 };

@@ -27,6 +27,17 @@ static void free_before_op(ftf_run_t *run, int tid, const ftf_op_t *op)
     }
 }
 
+/* Released together: no thread starts its ops before every worker of the run is awake,
+ * or the first would be done before the last woke. */
+static void free_thread_start(ftf_run_t *run, int tid)
+{
+    (void)tid;
+    atomic_fetch_add(&run->threads_started, 1);
+    while (atomic_load(&run->threads_started) < run->prog->nthreads) {
+        sched_yield();
+    }
+}
+
 /* Real concurrency, real collections: a serialized run of this process may have
  * turned the automatic ones off. */
 static void free_run_begin(ftf_run_t *run)
@@ -35,5 +46,6 @@ static void free_run_begin(ftf_run_t *run)
     PyGC_Enable();
 }
 
-const ftf_sched_t sched_free = {.name = "free", .run_begin = free_run_begin, .before_op = free_before_op};
+const ftf_sched_t sched_free = {.name = "free", .run_begin = free_run_begin,
+                              .thread_start = free_thread_start, .before_op = free_before_op};
 
