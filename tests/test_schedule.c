@@ -226,6 +226,41 @@ static void mutations_change_one_thing(void)
            TRIES, schedule_changed, nudged, ops_changed);
 }
 
+/* A mutant that decodes to its parent's program runs the parent again: a flipped operand
+ * bit the op does not use, or a copy of the program's collection (decoding leaves out a
+ * second), changes the bytes and nothing else. Every mutation must change what runs. */
+static void mutants_differ_from_their_parent(void)
+{
+    static const char src[] = "format 1\ntarget mixed\nthreads 2\nschedule serial\n"
+                              "switch +7 t1\n"
+                              "t0 gc.collect\n"
+                              "t1 slots.load-member obj0.a\n";
+    char err[256] = "";
+    ftf_program_t *p = ftf_program_parse(src, err, sizeof(err));
+    CHECK(p != NULL, "%s", err);
+    if (!p) {
+        return;
+    }
+    uint8_t in[FTF_MAX_ENCODED];
+    size_t n = ftf_program_encode(p, in, sizeof(in));
+    char *parent = print_to_string(p);
+    ftf_program_free(p);
+    enum { TRIES = 4000 };
+    int same = 0;
+    for (unsigned seed = 0; seed < TRIES; seed++) {
+        uint8_t buf[FTF_MAX_ENCODED];
+        memcpy(buf, in, n);
+        size_t m = ftf_mutate_serial(FTF_TARGET_MIXED, buf, n, sizeof(buf), seed, NULL);
+        ftf_program_t *q = ftf_program_decode(FTF_TARGET_MIXED, FTF_MODE_SERIAL, buf, m);
+        char *text = print_to_string(q);
+        same += strcmp(text, parent) == 0;
+        free(text);
+        ftf_program_free(q);
+    }
+    CHECK(same == 0, "%d of %d mutants decode to their parent's program:\n%s", same, TRIES, parent);
+    free(parent);
+}
+
 /* afl-fuzz calls the mutator with no byte mutations of its own in the call; from its
  * empty start program (one zero byte) every mutation must give the program an op, or
  * the mutator spends its share of the executions on programs that do nothing. */
@@ -255,6 +290,7 @@ int main(void)
     parse_errors_say_why();
     second_collection_left_out();
     mutations_change_one_thing();
+    mutants_differ_from_their_parent();
     empty_programs_gain_ops();
     printf("test_schedule: %s\n", failures ? "FAILED" : "ok");
     return failures != 0;

@@ -127,6 +127,39 @@ static bool mutate_op(rng_t *r, ftf_program_t *p, ftf_target_t target)
     }
 }
 
+/* Whether two decoded programs run the same. Some changes of the bytes change nothing
+ * that runs (operand bits the op does not use, a thread or op drawn again, a second
+ * collection or an op FTFUZZ_AVOID names, which decoding leaves out), and a mutant that
+ * runs as its parent did spends an execution on nothing: 13 % of this mutator's did on
+ * a two-op slots program, 17 % on a mixed one that collects (tests/test_schedule.c). */
+static bool runs_the_same(const ftf_program_t *a, const ftf_program_t *b)
+{
+    if (a->nthreads != b->nthreads || a->nops != b->nops || a->nswitches != b->nswitches ||
+        memcmp(a->priority, b->priority, (size_t)a->nthreads) != 0) {
+        return false;
+    }
+    for (int i = 0; i < a->nswitches; i++) {
+        if (a->switches[i].gap != b->switches[i].gap || a->switches[i].thread != b->switches[i].thread) {
+            return false;
+        }
+    }
+    for (int i = 0; i < a->nops; i++) {
+        const ftf_op_t *x = &a->ops[i], *y = &b->ops[i];
+        if (x->thread != y->thread || x->code != y->code) {
+            return false;
+        }
+        if (x->arg != y->arg) {
+            char fx[128], fy[128];
+            schedule_format_op(a, i, fx, sizeof(fx));
+            schedule_format_op(b, i, fy, sizeof(fy));
+            if (strcmp(fx, fy) != 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 size_t ftf_mutate_serial(ftf_target_t target, uint8_t *data, size_t size, size_t max,
                          unsigned seed, size_t (*mutate_bytes)(uint8_t *, size_t, size_t))
 {
@@ -135,13 +168,24 @@ size_t ftf_mutate_serial(ftf_target_t target, uint8_t *data, size_t size, size_t
     if (kind >= 7 && mutate_bytes) {
         return mutate_bytes(data, size, max);
     }
-    ftf_program_t *p = ftf_program_decode(target, FTF_MODE_SERIAL, data, size);
-    bool changed = false;
-    for (int tries = 0; tries < 4 && !changed; tries++) {
+    ftf_program_t *parent = ftf_program_decode(target, FTF_MODE_SERIAL, data, size);
+    size_t n = 0;
+    for (int tries = 0; tries < 8; tries++) {
+        ftf_program_t p = *parent;
         /* Switches mean nothing to a program without ops. */
-        changed = kind < 5 && p->nops ? mutate_schedule(&r, p) : mutate_op(&r, p, target);
+        bool changed = kind < 5 && p.nops ? mutate_schedule(&r, &p) : mutate_op(&r, &p, target);
+        size_t m = changed ? ftf_program_encode(&p, data, max) : 0;
+        if (!m) {
+            continue;
+        }
+        n = m;
+        ftf_program_t *child = ftf_program_decode(target, FTF_MODE_SERIAL, data, n);
+        bool same = runs_the_same(child, parent);
+        ftf_program_free(child);
+        if (!same) {
+            break;
+        }
     }
-    size_t n = ftf_program_encode(p, data, max);
-    ftf_program_free(p);
+    ftf_program_free(parent);
     return n ? n : size;
 }
