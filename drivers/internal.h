@@ -206,11 +206,11 @@ PyThreadState *runtime_worker_tstate(int tid);
  * interpreter); returns when all are done. */
 void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int));
 int64_t runtime_now_ns(void);
-/* A thread handing work or a turn to one other: wait sleeps while *word is still
- * `seen` (or returns at once); wake wakes one sleeper on word. Not semaphores: this
- * program's sem_wait is the scheduler's (sched_blocking.c). */
+/* A word one thread sleeps on until another bumps it, to hand it work or a turn: wait
+ * returns once *word is no longer `seen`; bump adds one and wakes the sleeper. Not
+ * semaphores: this program's sem_wait is the scheduler's (sched_blocking.c). */
 void runtime_futex_wait(atomic_uint *word, unsigned seen);
-void runtime_futex_wake(atomic_uint *word);
+void runtime_futex_bump(atomic_uint *word);
 
 /* ---- core/specialization.c: each worker's form of an op's hot instruction ---------- */
 

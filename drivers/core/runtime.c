@@ -26,8 +26,8 @@ _Thread_local ftf_pos_t ftf_here = {-1, -1};
 const char *ftf_sched_points(void) { return FTF_SCHED_POINTS; }
 const char *ftf_cpython_version(void) { return PY_VERSION; }
 
-/* A job (one fn for workers 0..n-1) is handed out through a futex word per worker and
- * handed back through one more: only the job's own workers wake, and none takes a lock
+/* A job (one fn for workers 0..n-1) is handed out by bumping a futex word per worker and
+ * handed back by bumping one more: only the job's own workers wake, and none takes a lock
  * to learn of it. The condition variable this replaced woke all eight workers for each
  * of an input's three jobs, and on one core their wake-ups and their fight for its
  * mutex made a serialized input of one op cost 87 context switches (now 40). */
@@ -36,6 +36,7 @@ static struct {
     PyThreadState *tstates[FTF_MAX_THREADS];
     atomic_uint jobs[FTF_MAX_THREADS]; /* jobs handed to each worker */
     atomic_uint unfinished;            /* workers of the job still in fn */
+    atomic_uint jobs_done;
     atomic_bool stopping;
     ftf_run_t *run;
     void (*fn)(ftf_run_t *, int);
@@ -44,10 +45,16 @@ static struct {
 
 void runtime_futex_wait(atomic_uint *word, unsigned seen)
 {
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    while (atomic_load(word) == seen) {
+        syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    }
 }
 
-void runtime_futex_wake(atomic_uint *word) { syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
+void runtime_futex_bump(atomic_uint *word)
+{
+    atomic_fetch_add(word, 1);
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 int64_t runtime_now_ns(void)
 {
@@ -77,15 +84,13 @@ static void *worker_main(void *arg)
     pool.tstates[tid] = ts;
     atomic_fetch_add(&pool.ready, 1);
     for (unsigned done = 0;; done++) {
-        while (atomic_load(&pool.jobs[tid]) == done) {
-            runtime_futex_wait(&pool.jobs[tid], done);
-        }
+        runtime_futex_wait(&pool.jobs[tid], done);
         if (atomic_load(&pool.stopping)) {
             break;
         }
         pool.fn(pool.run, tid);
         if (atomic_fetch_sub(&pool.unfinished, 1) == 1) {
-            runtime_futex_wake(&pool.unfinished);
+            runtime_futex_bump(&pool.jobs_done);
         }
     }
     PyEval_RestoreThread(ts);
@@ -100,14 +105,12 @@ void runtime_run_workers(ftf_run_t *run, int n, void (*fn)(ftf_run_t *, int))
     Py_BEGIN_ALLOW_THREADS
     pool.run = run;
     pool.fn = fn;
+    unsigned done = atomic_load(&pool.jobs_done);
     atomic_store(&pool.unfinished, n);
     for (int i = 0; i < n; i++) {
-        atomic_fetch_add(&pool.jobs[i], 1);
-        runtime_futex_wake(&pool.jobs[i]);
+        runtime_futex_bump(&pool.jobs[i]);
     }
-    for (unsigned left; (left = atomic_load(&pool.unfinished)) != 0;) {
-        runtime_futex_wait(&pool.unfinished, left);
-    }
+    runtime_futex_wait(&pool.jobs_done, done);
     Py_END_ALLOW_THREADS
 }
 
@@ -120,8 +123,7 @@ static void stop_workers(void)
     }
     atomic_store(&pool.stopping, true);
     for (int i = 0; i < FTF_MAX_THREADS; i++) {
-        atomic_fetch_add(&pool.jobs[i], 1);
-        runtime_futex_wake(&pool.jobs[i]);
+        runtime_futex_bump(&pool.jobs[i]);
     }
     for (int i = 0; i < FTF_MAX_THREADS; i++) {
         pthread_join(pool.threads[i], NULL);

@@ -145,12 +145,6 @@ static int pick_next(void)
     return best;
 }
 
-static void give_turn(int to)
-{
-    atomic_fetch_add(&S.turns[to], 1);
-    runtime_futex_wake(&S.turns[to]);
-}
-
 static void await_turn(void)
 {
     for (;;) {
@@ -178,7 +172,7 @@ static void switch_to(int to, const void *pc, const char *why)
     S.current = to;
     S.turn_start = S.step;
     pthread_mutex_unlock(&S.lock);
-    give_turn(to);
+    runtime_futex_bump(&S.turns[to]);
     await_turn();
     pthread_mutex_lock(&S.lock);
 }
@@ -357,7 +351,7 @@ static void serial_thread_start(ftf_run_t *run, int tid)
     }
     pthread_mutex_unlock(&S.lock);
     if (first >= 0) {
-        give_turn(first);
+        runtime_futex_bump(&S.turns[first]);
     }
     await_turn();
 }
@@ -395,7 +389,7 @@ static void serial_thread_done(ftf_run_t *run, int tid)
     }
     pthread_mutex_unlock(&S.lock);
     if (to >= 0) {
-        give_turn(to);
+        runtime_futex_bump(&S.turns[to]);
     }
 }
 
