@@ -170,6 +170,22 @@ static int split_program(const char *text, char *sched, char *ops, unsigned *gap
     return n;
 }
 
+/* A program's text form encoded into in[] (the bytes' length, 0 if it does not parse),
+ * and printed back into *text. */
+static size_t encode_text(const char *src, uint8_t *in, size_t cap, char **text)
+{
+    char err[256] = "";
+    ftf_program_t *p = ftf_program_parse(src, err, sizeof(err));
+    CHECK(p != NULL, "%s", err);
+    if (!p) {
+        return 0;
+    }
+    size_t n = ftf_program_encode(p, in, cap);
+    *text = print_to_string(p);
+    ftf_program_free(p);
+    return n;
+}
+
 /* The serialized fuzzers' mutator changes the schedule or one op, never both, so an
  * input that pairs two racing ops keeps them while its switches move; and it moves a
  * switch by a few points (the next atomic over) more often than anything else. */
@@ -180,20 +196,16 @@ static void mutations_change_one_thing(void)
                               "t0 slots.store-member obj0.a new x16\n"
                               "t2 slots.load-member obj0.a x16\n"
                               "t1 slots.store-attr obj0.a c1\n";
-    char err[256] = "";
-    ftf_program_t *p = ftf_program_parse(src, err, sizeof(err));
-    CHECK(p != NULL, "%s", err);
-    if (!p) {
+    uint8_t in[FTF_MAX_ENCODED];
+    char *text;
+    size_t n = encode_text(src, in, sizeof(in), &text);
+    if (!n) {
         return;
     }
-    uint8_t in[FTF_MAX_ENCODED];
-    size_t n = ftf_program_encode(p, in, sizeof(in));
-    char *text = print_to_string(p);
     static char sched0[4096], ops0[4096], sched[4096], ops[4096];
     unsigned gaps0[32], gaps[32];
     int nsw0 = split_program(text, sched0, ops0, gaps0);
     free(text);
-    ftf_program_free(p);
     enum { TRIES = 4000 };
     int schedule_changed = 0, ops_changed = 0, nudged = 0;
     for (unsigned seed = 0; seed < TRIES && !failures; seed++) {
@@ -235,16 +247,12 @@ static void mutants_differ_from_their_parent(void)
                               "switch +7 t1\n"
                               "t0 gc.collect\n"
                               "t1 slots.load-member obj0.a\n";
-    char err[256] = "";
-    ftf_program_t *p = ftf_program_parse(src, err, sizeof(err));
-    CHECK(p != NULL, "%s", err);
-    if (!p) {
+    uint8_t in[FTF_MAX_ENCODED];
+    char *parent;
+    size_t n = encode_text(src, in, sizeof(in), &parent);
+    if (!n) {
         return;
     }
-    uint8_t in[FTF_MAX_ENCODED];
-    size_t n = ftf_program_encode(p, in, sizeof(in));
-    char *parent = print_to_string(p);
-    ftf_program_free(p);
     enum { TRIES = 4000 };
     int same = 0;
     for (unsigned seed = 0; seed < TRIES; seed++) {
