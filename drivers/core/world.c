@@ -326,7 +326,7 @@ int world_teardown(ftf_world_t *w)
     }
     /* Rebuilt from the clean copies rather than the inputs' names deleted: a copy of a
      * dict with deleted entries was built entry by entry, inside a critical section
-     * nested in another on the same dict (PyDict_Copy on 3.13), a fifth of a
+     * nested in another on the same dict (PyDict_Copy on 3.13), a quarter of a
      * serialized run's time. */
     return must(w, restore_dict(w->gns, w->gns_clean) == 0 && restore_dict(w->bns, w->bns_clean) == 0,
                 "globals and builtins reset")
