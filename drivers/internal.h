@@ -344,6 +344,11 @@ _Noreturn void report_finding(const char *kind, const char *fmt, ...)
  * the bound of bound_ms. Names the culprit, prints every worker's stack. */
 _Noreturn void report_stuck(const int64_t *ms, const int *ops, int bound_ms);
 void report_install_hooks(void);
+/* backtrace() for a worker outside the stack signal's handler. Under ASan it allocates
+ * under a spin lock the handler's own backtrace() takes: a sample landing inside it
+ * spun forever (a fuzz_selftest campaign on 3.14.7 hung so, in the wait oracle's
+ * backtrace), so the signal waits until it returns. */
+int report_backtrace(void **pcs, int max);
 /* "Objects/structmember.c:87 PyMember_GetOne" for each code address (at worst
  * "exe+0x1234"), using llvm-symbolizer (FTFUZZ_SYMBOLIZER overrides where it is). */
 void report_symbolize(const void *const *pcs, int n, char (*out)[256]);

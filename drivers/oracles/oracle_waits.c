@@ -18,7 +18,6 @@
  * series declares its own defaults, scripts/build compiles them in): a wait with one of
  * them on the waiter's stack, below any release of a reference, is a `waited-in-fast-path`
  * finding. */
-#include <execinfo.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,7 +231,7 @@ static int oracle_waits_open(ftf_run_t *run, const void *lock, bool mutex, int64
     else {
         snprintf(w->lock_name, sizeof(w->lock_name), "an event (parked at %p)", lock);
     }
-    w->npcs = backtrace(w->pcs, ORACLE_WAIT_FRAMES);
+    w->npcs = report_backtrace(w->pcs, ORACLE_WAIT_FRAMES);
     w->first_frame = w->npcs;
     bool inside = false; /* past the unwinder's own frames, into the waiting */
     bool released = false; /* past a frame that releases a reference */

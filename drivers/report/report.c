@@ -167,6 +167,17 @@ static bool signal_worker(pthread_t worker)
     return atomic_load(&signals_handled) != before;
 }
 
+int report_backtrace(void **pcs, int max)
+{
+    sigset_t stack_signal, old;
+    sigemptyset(&stack_signal);
+    sigaddset(&stack_signal, STACK_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &stack_signal, &old);
+    int n = backtrace(pcs, max);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return n;
+}
+
 enum { SAMPLES = 16 };
 
 /* Where a stuck thread is stuck. A blocked thread's stack is the same every time, and
