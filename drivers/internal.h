@@ -22,8 +22,9 @@
 #define FTF_MIN_THREADS 2
 #define FTF_MAX_OPS 64
 #define FTF_PINNED 4        /* canaries c0..c3, referenced by the drivers all input long */
-#define FTF_MAX_CANARIES 256 /* pinned + at most one fresh canary per op */
 #define FTF_REPEAT 16       /* iterations of an op whose repeat bit is set */
+/* pinned + at most one fresh canary per store */
+#define FTF_MAX_CANARIES (FTF_PINNED + FTF_MAX_OPS * FTF_REPEAT)
 
 /* ---- core/schedule.c: programs as bytes and as text ------------------------------- */
 
@@ -59,7 +60,10 @@ struct ftf_program {
 /* Operand fields of ftf_op_t.arg; an op uses only the fields its descriptor names. */
 static inline int ftf_arg_obj(uint8_t arg) { return arg & 3; }
 static inline int ftf_arg_attr(uint8_t arg) { return (arg >> 2) & 3; }
-static inline int ftf_arg_value(uint8_t arg) { return (arg >> 4) & 7; } /* <4 pinned, else fresh */
+/* 0-3: pinned canary c0..c3; 4-5 ("new"): one fresh canary for all the op's stores;
+ * 6-7 ("new-each"): a fresh canary per store. */
+static inline int ftf_arg_value(uint8_t arg) { return (arg >> 4) & 7; }
+static inline bool ftf_arg_value_each(uint8_t arg) { return ftf_arg_value(arg) >= 6; }
 static inline int ftf_arg_repeat(uint8_t arg) { return (arg & 0x80) ? FTF_REPEAT : 1; }
 
 typedef enum {
@@ -532,6 +536,9 @@ void sched_barrier_thread_done(ftf_run_t *run);
  * a new one (a new reference either way). */
 void ops_run(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op);
 PyObject *ops_value(ftf_run_t *run, const ftf_op_t *op);
+/* The value of an op's next store, given the previous store's (NULL before the first):
+ * the same one again, or for "new-each" a new one, the reference to `prev` dropped. */
+PyObject *ops_store_value(ftf_run_t *run, const ftf_op_t *op, PyObject *prev);
 
 /* One file per family. */
 

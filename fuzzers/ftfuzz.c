@@ -484,8 +484,8 @@ static int print_dict(const char *name)
             *c = (*c == '.' || *c == '-') ? '_' : *c;
         }
         printf("%s=\"\\x00\\x%02x\\x00\\x00\"\n", word, code);
-        if (code > 0) { /* and on another thread, repeated, with a fresh value */
-            printf("%s_x16_new_t1=\"\\x01\\x%02x\\xc0\\x00\"\n", word, code);
+        if (code > 0) { /* and on another thread, repeated, with a fresh value per store */
+            printf("%s_x16_new_each_t1=\"\\x01\\x%02x\\xe0\\x00\"\n", word, code);
         }
     }
     if (ftf_mode_from_name(name) == FTF_MODE_SERIAL) {

@@ -9,7 +9,8 @@
  *     byte 0      thread  = byte % threads
  *     byte 1      op      = byte % ops in the target's table  (targets.c; 0 is barrier)
  *     byte 2      operand: bits 0-1 object, bits 2-3 attribute (or class, or global name),
- *                          bits 4-6 value (0-3 pinned canary c0..c3, 4-7 a fresh canary),
+ *                          bits 4-6 value (0-3 pinned canary c0..c3, 4-5 one fresh canary
+ *                          for all the op's stores, 6-7 a fresh canary per store),
  *                          bit 7 repeat the op 16 times
  *     byte 3      delay before the op: bits 0-1 kind (none, spin, yield, sleep),
  *                          bits 2-7 amount (spin 2^(amount % 16) pauses, sleep amount us)
@@ -39,6 +40,7 @@
  *   target slots
  *   threads 2
  *   t0 slots.store-member obj0.a new x16 spin=64
+ *   t0 slots.store-bytecode obj1.b new-each x16
  *   t1 slots.load-bytecode obj0.a yield
  *   t1 barrier
  *
@@ -308,7 +310,7 @@ void schedule_format_op(const ftf_program_t *p, int i, char *buf, size_t len)
             append(buf, len, " c%d", v);
         }
         else {
-            append(buf, len, " new");
+            append(buf, len, ftf_arg_value_each(op->arg) ? " new-each" : " new");
         }
     }
     if ((d->uses & FTF_USES_REPEAT) && ftf_arg_repeat(op->arg) > 1) {
@@ -418,8 +420,8 @@ static int parse_operand(parse_t *ps, const ftf_op_desc_t *d, const char *tok, f
         op->arg |= (uint8_t)(idx << 2);
         return 0;
     }
-    if ((d->uses & FTF_USES_VALUE) && strcmp(tok, "new") == 0) {
-        op->arg |= 4 << 4;
+    if ((d->uses & FTF_USES_VALUE) && (strcmp(tok, "new") == 0 || strcmp(tok, "new-each") == 0)) {
+        op->arg |= (tok[3] ? 6 : 4) << 4;
         return 0;
     }
     if ((d->uses & FTF_USES_VALUE) && sscanf(tok, "c%u%31s", &v, rest) == 1 && v < FTF_PINNED) {

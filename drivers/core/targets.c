@@ -113,7 +113,7 @@ static const ftf_op_desc_t *const selftest_ops[] = {
     &slots_attr[9], &slots_attr[10], &selftest_racy_read, &selftest_hold_lock,
     &selftest_wait_in_fast_path, &selftest_stale_load, &selftest_store_raises, &selftest_delete_nothing,
     &selftest_torn_class_load, &class_set, &class_store_k, &selftest_spin, &selftest_release_in_fast_path,
-    &selftest_poll, &selftest_delete_keep};
+    &selftest_poll, &selftest_delete_keep, &slots_attr[0]};
 
 #define TABLE(a) {a, (int)(sizeof(a) / sizeof(a[0]))}
 static const ftf_table_t tables[FTF_TARGET_COUNT] = {

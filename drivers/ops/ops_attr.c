@@ -70,6 +70,42 @@ static PyObject *descr_call(PyObject *o, PyObject *name, int act, PyObject *v, i
     return res;
 }
 
+/* One call of the op's function, which runs its instruction n times, recorded as
+ * repeats base.. of the op. */
+static int bytecode_call(ftf_run_t *run, const ftf_op_desc_t *d, int obj, int attr, int act,
+                         PyObject *v, int n, int base, const char *where)
+{
+    ftf_world_t *w = run->world;
+    PyObject *o = w->objs[d->pool][obj];
+    PyObject *nrep = PyLong_FromLong(n); /* a small int: immortal, no allocation */
+    uint32_t t0 = oracle_history_now();
+    PyObject *res = act == FTF_ACT_STORE ? call(w->store_fn[d->pool][attr], o, v, nrep)
+                    : act == FTF_ACT_LOAD ? call(w->load_fn[d->pool][attr], o, nrep, NULL)
+                                          : call(w->delete_fn[d->pool][attr], o, NULL, NULL);
+    uint32_t t1 = oracle_history_now();
+    if (res && act == FTF_ACT_LOAD) {
+        check_list(run, res, where);
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
+            record(d, obj, attr, act, PyList_GET_ITEM(res, i), true, base + (int)i, t0, t1);
+        }
+    }
+    else {
+        /* A load that raised returned its earlier elements to nobody: only the empty
+         * read is known. A store's repeats before its raise did store v; a delete is
+         * one operation. */
+        int ok = act == FTF_ACT_STORE ? (res ? n : stores_done()) : res != NULL;
+        for (int i = 0; i < ok; i++) {
+            record(d, obj, attr, act, v, true, base + i, t0, t1);
+        }
+        if (!res) {
+            record(d, obj, attr, act, v, false, base + ok, t0, t1);
+        }
+    }
+    int status = res ? 0 : -1;
+    Py_XDECREF(res);
+    return status;
+}
+
 void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
 {
     ftf_world_t *w = run->world;
@@ -80,42 +116,23 @@ void ops_attr(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     PyObject *o = w->objs[d->pool][obj];
     PyObject *name = w->attr_names[d->pool][attr];
     PyMemberDef *def = w->memberdefs[d->pool][attr];
-    PyObject *v = act == FTF_ACT_STORE ? ops_value(run, op) : NULL;
-    PyObject *nrep = PyLong_FromLong(repeat); /* a small int: immortal, no allocation */
+    PyObject *v = NULL;
     char where[48];
     snprintf(where, sizeof(where), "%s obj%d.%s", d->name, obj, targets_attr_name(d->pool, attr));
     int status = 0;
 
     if (path == FTF_PATH_BYTECODE) {
-        uint32_t t0 = oracle_history_now();
-        PyObject *res = act == FTF_ACT_STORE ? call(w->store_fn[d->pool][attr], o, v, nrep)
-                        : act == FTF_ACT_LOAD ? call(w->load_fn[d->pool][attr], o, nrep, NULL)
-                                              : call(w->delete_fn[d->pool][attr], o, NULL, NULL);
-        uint32_t t1 = oracle_history_now();
-        if (res && act == FTF_ACT_LOAD) {
-            check_list(run, res, where);
-            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(res); i++) {
-                record(d, obj, attr, act, PyList_GET_ITEM(res, i), true, (int)i, t0, t1);
-            }
+        /* A value per store takes a call per store: the function stores what it is given. */
+        int calls = act == FTF_ACT_STORE && ftf_arg_value_each(op->arg) ? repeat : 1;
+        for (int i = 0; i < calls && status == 0; i++) {
+            v = act == FTF_ACT_STORE ? ops_store_value(run, op, v) : NULL;
+            status = bytecode_call(run, d, obj, attr, act, v, repeat / calls, i, where);
         }
-        else {
-            /* A load that raised returned its earlier elements to nobody: only the empty
-             * read is known. A store's repeats before its raise did store v; a delete is
-             * one operation. */
-            int ok = act == FTF_ACT_STORE ? (res ? repeat : stores_done()) : res != NULL;
-            for (int i = 0; i < ok; i++) {
-                record(d, obj, attr, act, v, true, i, t0, t1);
-            }
-            if (!res) {
-                record(d, obj, attr, act, v, false, ok, t0, t1);
-            }
-        }
-        status = res ? 0 : -1;
-        Py_XDECREF(res);
     }
     else {
         for (int i = 0; i < repeat && status == 0; i++) {
             PyObject *got = NULL;
+            v = act == FTF_ACT_STORE ? ops_store_value(run, op, v) : NULL;
             uint32_t t0 = oracle_history_now();
             switch (path * 3 + act) {
             case FTF_PATH_ATTR * 3 + FTF_ACT_STORE: status = PyObject_SetAttr(o, name, v); break;
@@ -155,9 +172,10 @@ void ops_member_init(ftf_run_t *run, const ftf_op_desc_t *d, const ftf_op_t *op)
     int attr = ftf_arg_attr(op->arg) % w->nattrs[d->pool];
     PyObject *o = w->objs[d->pool][obj];
     PyObject **cell = (PyObject **)((char *)o + w->offsets[d->pool][attr]);
-    PyObject *v = ops_value(run, op);
+    PyObject *v = NULL;
     for (int i = 0; i < ftf_arg_repeat(op->arg); i++) {
         PyObject *old;
+        v = ops_store_value(run, op, v);
         uint32_t t0 = oracle_history_now();
         Py_BEGIN_CRITICAL_SECTION(o);
         old = *cell;

@@ -22,3 +22,16 @@ PyObject *ops_value(ftf_run_t *run, const ftf_op_t *op)
     int v = ftf_arg_value(op->arg);
     return v < FTF_PINNED ? Py_NewRef(run->pinned[v]) : oracle_canary_new(run, false);
 }
+
+/* Dropping the op's reference before the next store leaves the slot the only holder of
+ * the previous value, so the store that replaces it frees it, as `o.x = Value()` in a
+ * loop does: a lock-free store racing a reader's load then has a death to expose at
+ * every store, not at one per op. */
+PyObject *ops_store_value(ftf_run_t *run, const ftf_op_t *op, PyObject *prev)
+{
+    if (prev && !ftf_arg_value_each(op->arg)) {
+        return prev;
+    }
+    Py_XDECREF(prev);
+    return ops_value(run, op);
+}

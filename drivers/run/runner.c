@@ -138,7 +138,7 @@ static void warm_program(ftf_program_t *p, int tid, int attr, bool class_slots_o
     for (int i = 0; i < p->nthreads; i++) {
         p->priority[i] = (uint8_t)i;
     }
-    /* Each object, attribute and name, pinned and fresh values, repeated. */
+    /* Each object, attribute and name, pinned values and a fresh one per store, repeated. */
     int value = attr < 2 ? attr : 4 + attr;
     uint8_t arg = (uint8_t)(0x80 | value << 4 | attr << 2 | (attr & 1));
     for (int k = 0; k < times; k++) {
