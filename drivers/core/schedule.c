@@ -421,7 +421,7 @@ static int parse_operand(parse_t *ps, const ftf_op_desc_t *d, const char *tok, f
         return 0;
     }
     if ((d->uses & FTF_USES_VALUE) && (strcmp(tok, "new") == 0 || strcmp(tok, "new-each") == 0)) {
-        op->arg |= (tok[3] ? 6 : 4) << 4;
+        op->arg |= (strcmp(tok, "new") == 0 ? 4 : 6) << 4; /* 5 and 7 print as these too */
         return 0;
     }
     if ((d->uses & FTF_USES_VALUE) && sscanf(tok, "c%u%31s", &v, rest) == 1 && v < FTF_PINNED) {
