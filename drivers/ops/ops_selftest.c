@@ -39,7 +39,8 @@ static void release_takes_lock(PyObject *capsule)
 /* A livelock's stand-in: a loop that never blocks and calls out of itself, so samples of
  * its stack differ below ops_selftest_spin and agree above it. Its own symbols, so the
  * watchdog can name the loop. */
-__attribute__((noinline)) static uint64_t spin_step(uint64_t x) { return x * 6364136223846793005u + 1; }
+static inline uint64_t lcg_step(uint64_t x) { return x * 6364136223846793005u + 1; }
+__attribute__((noinline)) static uint64_t spin_step(uint64_t x) { return lcg_step(x); }
 __attribute__((noinline)) static void ops_selftest_spin(void)
 {
     int64_t end = runtime_now_ns() + (int64_t)oracle_watchdog_bound_ms() * 10 * 1000000;
@@ -51,7 +52,7 @@ __attribute__((noinline)) static void ops_selftest_spin(void)
     while (runtime_now_ns() < end) {
         for (int i = 0; i < 100000; i++) {
             for (int k = 0; k < 32; k++) {
-                x = x * 6364136223846793005u + 1;
+                x = lcg_step(x);
             }
             x = spin_step(x);
         }
